@@ -1,0 +1,28 @@
+// What every command receives: its streams, environment, clock and logger. Injected so that tests
+// run commands in-process with captured output, a fixed environment and a manual clock.
+import type { Writable } from 'node:stream';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+
+export interface CliContext {
+  env: Record<string, string | undefined>;
+  stdout: Writable;
+  stderr: Writable;
+  clock: Clock;
+  logger: Logger;
+  /** Set by a command to report findings (1) or partial failure (3); errors set 2 or 1 themselves. */
+  exitCode: number;
+}
+
+/** Flags every command takes. */
+export interface GlobalArgs {
+  json: boolean;
+}
+
+export function print(ctx: CliContext, text: string): void {
+  ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,55 @@
+// The georep command line: parse, call the library, print. One file per command under commands/.
+import yargs from 'yargs';
+import { systemClock } from '../core/clock.ts';
+import { GeorepError, describeError } from '../core/errors.ts';
+import { createLogger } from '../core/log.ts';
+import type { CliContext } from './context.ts';
+import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { siteCommand } from './commands/site.ts';
+
+export async function run(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  const env = overrides.env ?? process.env;
+  const ctx: CliContext = {
+    env,
+    stdout: overrides.stdout ?? process.stdout,
+    stderr: overrides.stderr ?? process.stderr,
+    clock: overrides.clock ?? systemClock,
+    logger: overrides.logger ?? createLogger({ level: env.GEOREP_LOG_LEVEL ?? 'warn' }),
+    exitCode: 0,
+  };
+  let usageFailure: string | undefined;
+  const parser = yargs(argv)
+    .scriptName('georep')
+    .usage('georep <command>\n\nGeo-redundant backup and replication for emergency-management data.')
+    .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' })
+    .command(siteCommand(ctx))
+    .demandCommand(1, 'name a command; see georep --help')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageFailure = msg;
+    });
+
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    reportError(ctx, err);
+    return exitCodeFor(err);
+  }
+  if (usageFailure !== undefined) {
+    ctx.stderr.write(`georep: ${usageFailure}\n`);
+    return EXIT_USAGE;
+  }
+  return ctx.exitCode;
+}
+
+function reportError(ctx: CliContext, err: unknown): void {
+  ctx.stderr.write(`georep: ${describeError(err)}\n`);
+  if (err instanceof GeorepError && err.hint) ctx.stderr.write(`hint: ${err.hint}\n`);
+  if (!(err instanceof GeorepError)) ctx.logger.error({ err }, 'unexpected error');
+}

@@ -1,0 +1,18 @@
+// Names shared by the wrappers: the five operations they count, match and log, and the one way
+// they turn a thrown value into a stable label.
+import { isGeorepError } from '../../core/errors.ts';
+
+export type SiteOp = 'list' | 'head' | 'get' | 'put' | 'delete';
+
+export const SITE_OPS: readonly SiteOp[] = ['list', 'head', 'get', 'put', 'delete'];
+
+export function perOp<T>(value: () => T): Record<SiteOp, T> {
+  return { list: value(), head: value(), get: value(), put: value(), delete: value() };
+}
+
+/** A GeorepError's code, 'ABORTED' for an abort, 'UNKNOWN' for anything else. */
+export function errorCode(err: unknown): string {
+  if (isGeorepError(err)) return err.code;
+  if (err instanceof Error && err.name === 'AbortError') return 'ABORTED';
+  return 'UNKNOWN';
+}
