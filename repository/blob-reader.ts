@@ -1,0 +1,81 @@
+// Reads blobs out of packs at one site: finds them through the index, fetches only the bytes
+// needed (a ranged read per blob, or one range covering several blobs of a pack), and returns
+// plaintext only after it was authenticated and its id checked (pack/reader.ts openBlob).
+import type { MasterIndex } from './index.ts';
+import { FormatError, IntegrityError } from './errors.ts';
+import { openBlob, parseTrailer, TRAILER_SIZE } from './pack/reader.ts';
+import type { Repository } from './repository.ts';
+import { decodeTree } from './tree.ts';
+import type { Hex64, PackEntry, Tree } from './types.ts';
+
+export class BlobReader {
+  private readonly repo: Repository;
+  private readonly index: MasterIndex;
+  /** Pack salts, read once from each pack's trailer. */
+  private readonly salts = new Map<Hex64, Promise<Buffer>>();
+
+  constructor(repo: Repository, index: MasterIndex) {
+    this.repo = repo;
+    this.index = index;
+  }
+
+  async readBlob(id: Hex64): Promise<Buffer> {
+    const location = this.index.lookup(id);
+    if (location === undefined) {
+      throw new IntegrityError(`blob ${id} is not in the repository index`, {
+        hint: 'a snapshot refers to data that no index lists: run georep verify',
+      });
+    }
+    const [plain] = await this.readFromPack(location.pack, [location.entry]);
+    return plain!;
+  }
+
+  async readTree(id: Hex64): Promise<Tree> {
+    const location = this.index.lookup(id);
+    if (location !== undefined && location.entry.type !== 'tree') {
+      throw new FormatError(`blob ${id} is a ${location.entry.type} blob, not a tree`, {
+        object: this.repo.packObjectName(location.pack),
+      });
+    }
+    const where = location === undefined ? `blob ${id}` : `${this.repo.packObjectName(location.pack)} blob ${id}`;
+    return decodeTree(await this.readBlob(id), where);
+  }
+
+  /**
+   * Reads several blobs of one pack with one ranged request spanning them, and returns their
+   * plaintexts in the order given. Any damaged blob fails the whole call, naming the pack.
+   */
+  async readFromPack(pack: Hex64, entries: PackEntry[]): Promise<Buffer[]> {
+    if (entries.length === 0) return [];
+    const salt = await this.saltOf(pack);
+    const start = Math.min(...entries.map((e) => e.offset));
+    const end = Math.max(...entries.map((e) => e.offset + e.storedLength));
+    const span = await this.repo.loadPackRange(pack, start, end - start);
+    const name = this.repo.packObjectName(pack);
+    if (span.length !== end - start) {
+      throw new IntegrityError(`pack ${name} is shorter than its index says`, { object: name });
+    }
+    return entries.map((e) =>
+      openBlob(this.repo.key, salt, e, span.subarray(e.offset - start, e.offset - start + e.storedLength), name),
+    );
+  }
+
+  private saltOf(pack: Hex64): Promise<Buffer> {
+    let salt = this.salts.get(pack);
+    if (salt === undefined) {
+      salt = this.fetchSalt(pack);
+      // A failed fetch must be retried next time, not remembered.
+      salt.catch(() => this.salts.delete(pack));
+      this.salts.set(pack, salt);
+    }
+    return salt;
+  }
+
+  private async fetchSalt(pack: Hex64): Promise<Buffer> {
+    const size = await this.repo.packSize(pack);
+    const name = this.repo.packObjectName(pack);
+    if (size < TRAILER_SIZE) throw new IntegrityError(`pack ${name} is only ${size} bytes`, { object: name });
+    const tail = await this.repo.loadPackRange(pack, size - TRAILER_SIZE, TRAILER_SIZE);
+    return parseTrailer(tail, size, name).salt;
+  }
+}

@@ -1,0 +1,40 @@
+// AES-256-GCM with a 16-byte tag appended, the only cipher of the format. open() answers
+// undefined rather than throwing so that each caller raises the error that names its object.
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+
+export const KEY_LENGTH = 32;
+export const NONCE_LENGTH = 12;
+export const TAG_LENGTH = 16;
+
+/** ciphertext ‖ tag. The caller guarantees that (key, nonce) is never used twice. */
+export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+  checkSizes(key, nonce);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
+  cipher.setAAD(aad);
+  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** The plaintext, or undefined when the tag does not authenticate (damage, tampering, wrong key). */
+export function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | undefined {
+  checkSizes(key, nonce);
+  if (sealed.byteLength < TAG_LENGTH) return undefined;
+  const body = sealed.subarray(0, sealed.byteLength - TAG_LENGTH);
+  const tag = sealed.subarray(sealed.byteLength - TAG_LENGTH);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  const out = decipher.update(body);
+  try {
+    return Buffer.concat([out, decipher.final()]);
+  } catch {
+    // Unauthenticated plaintext must never escape, not even partly.
+    out.fill(0);
+    return undefined;
+  }
+}
+
+function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
+  // Programming errors, not data errors: a short key or nonce would silently weaken everything.
+  if (key.byteLength !== KEY_LENGTH) throw new RangeError(`AES-256-GCM key must be ${KEY_LENGTH} bytes`);
+  if (nonce.byteLength !== NONCE_LENGTH) throw new RangeError(`AES-256-GCM nonce must be ${NONCE_LENGTH} bytes`);
+}

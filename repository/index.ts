@@ -1,0 +1,3 @@
+// The index room's front door: index objects (FORMAT.md section 5) and the in-memory MasterIndex.
+export { decodeIndex, encodeIndex, INDEX_VERSION, type EncodedIndex } from './index/codec.ts';
+export { MasterIndex } from './index/master-index.ts';

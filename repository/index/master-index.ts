@@ -1,0 +1,108 @@
+// The in-memory union of a repository's index objects: which pack holds each blob. Built once
+// per session from the index objects (or the pack headers), consulted for every chunk of every
+// file, so it is kept compact: entries live in typed arrays by slot, the pack id once per pack.
+import { isHex64 } from '../crypto/hash.ts';
+import type { BlobLocation, BlobType, Compression, Hex64, PackDescription, PackEntry } from '../types.ts';
+import { BlobTable, grow } from './blob-table.ts';
+
+const INITIAL = 1024;
+const TYPE_TREE = 2;
+const COMPRESSED = 1;
+
+interface PackRecord {
+  id: Hex64;
+  type: BlobType;
+  size: number;
+  /** Its entries are slots first .. first+count-1, in pack order. */
+  first: number;
+  count: number;
+}
+
+/**
+ * Where every known blob is. A blob found in several packs (two writers stored it concurrently,
+ * or a pack was rewritten) is looked up in the first pack added; every pack keeps all its entries,
+ * so packs() gives back exactly what was added. Not safe to mutate during iteration of packs().
+ */
+export class MasterIndex {
+  private readonly table = new BlobTable();
+  private readonly packList: PackRecord[] = [];
+  private readonly packIds = new Map<Hex64, number>();
+  // Per slot: pack ordinal, offset, stored and plaintext lengths, type|compression flags.
+  private packOf = new Uint32Array(INITIAL);
+  private offsets = new Float64Array(INITIAL);
+  private stored = new Uint32Array(INITIAL);
+  private raw = new Uint32Array(INITIAL);
+  private flags = new Uint8Array(INITIAL);
+
+  /** Distinct blobs known. */
+  get blobCount(): number {
+    return this.table.distinct;
+  }
+
+  get packCount(): number {
+    return this.packList.length;
+  }
+
+  /** Adds the blobs of a (validated) pack description; adding the same pack again changes nothing. */
+  addPack(desc: PackDescription): void {
+    if (this.packIds.has(desc.id)) return;
+    const ordinal = this.packList.length;
+    const first = this.table.size;
+    for (const e of desc.blobs) {
+      const slot = this.table.append(e.id);
+      if (slot >= this.packOf.length) this.growSlots(slot * 2);
+      this.packOf[slot] = ordinal;
+      this.offsets[slot] = e.offset;
+      this.stored[slot] = e.storedLength;
+      this.raw[slot] = e.rawLength;
+      this.flags[slot] = (e.type === 'tree' ? TYPE_TREE : 0) | (e.compression === 1 ? COMPRESSED : 0);
+    }
+    this.packList.push({ id: desc.id, type: desc.type, size: desc.size, first, count: desc.blobs.length });
+    this.packIds.set(desc.id, ordinal);
+  }
+
+  has(blobId: Hex64): boolean {
+    return isHex64(blobId) && this.table.find(blobId) !== -1;
+  }
+
+  /** The pack and entry of a blob, or undefined when no added pack holds it. */
+  lookup(blobId: Hex64): BlobLocation | undefined {
+    if (!isHex64(blobId)) return undefined;
+    const slot = this.table.find(blobId);
+    if (slot === -1) return undefined;
+    return { pack: this.packList[this.packOf[slot]!]!.id, entry: this.entryAt(slot, blobId) };
+  }
+
+  hasPack(packId: Hex64): boolean {
+    return this.packIds.has(packId);
+  }
+
+  /** Every pack added, in order, rebuilt from the compact form (allocates; not for hot paths). */
+  *packs(): Iterable<PackDescription> {
+    for (const p of this.packList) {
+      const blobs: PackEntry[] = [];
+      for (let slot = p.first; slot < p.first + p.count; slot++) blobs.push(this.entryAt(slot, this.table.idAt(slot)));
+      yield { id: p.id, type: p.type, size: p.size, blobs };
+    }
+  }
+
+  private entryAt(slot: number, id: Hex64): PackEntry {
+    const flags = this.flags[slot]!;
+    return {
+      id,
+      type: flags & TYPE_TREE ? 'tree' : 'data',
+      compression: (flags & COMPRESSED) as Compression,
+      offset: this.offsets[slot]!,
+      storedLength: this.stored[slot]!,
+      rawLength: this.raw[slot]!,
+    };
+  }
+
+  private growSlots(length: number): void {
+    this.packOf = grow(this.packOf, length);
+    this.offsets = grow(this.offsets, length);
+    this.stored = grow(this.stored, length);
+    this.raw = grow(this.raw, length);
+    this.flags = grow(this.flags, length);
+  }
+}

@@ -1,0 +1,121 @@
+// Builds one pack in memory (FORMAT.md section 4): blobs sealed at their final offsets as they
+// come, then the encrypted header and the trailer. A pack is small (packSize, 16 MiB by default),
+// so it is assembled whole and written with one put.
+import { randomBytes } from 'node:crypto';
+import { seal, TAG_LENGTH } from '../crypto/aead.ts';
+import { isHex64, sha256Hex } from '../crypto/hash.ts';
+import type { RootKey } from '../crypto/root-key.ts';
+import type { BlobType, Compression, Hex64, PackDescription, PackEntry } from '../types.ts';
+import { encodeEntry } from './entries.ts';
+import {
+  blobAad,
+  blobNonce,
+  encodeTrailer,
+  HEADER_AAD,
+  HEADER_NONCE,
+  MAX_BLOB_RAW,
+  MAX_HEADER_PLAINTEXT,
+  SALT_SIZE,
+  TRAILER_SIZE,
+} from './layout.ts';
+
+export interface FinishedPack {
+  /** The pack object's bytes; store them under `data/<hh>/<description.id>`. */
+  bytes: Buffer;
+  description: PackDescription;
+}
+
+// The longest JSON an entry can take (ids 64 digits, offsets and lengths below 2^53) plus its comma.
+const MAX_ENTRY_JSON = 2 + 64 + 1 + 2 + 2 + 3 * 17 + 2;
+
+/**
+ * Accumulates blobs of one type into a pack under a fresh random salt (so nonces, which are
+ * offsets, never repeat under one key). Not reusable: call finish() once.
+ */
+export class PackWriter {
+  readonly type: BlobType;
+  private readonly packKey: Buffer;
+  private readonly salt: Buffer;
+  private readonly sealed: Buffer[] = [];
+  private readonly entries: PackEntry[] = [];
+  private readonly ids = new Set<Hex64>();
+  private blobBytes = 0;
+  private headerJson: number;
+  private finished = false;
+
+  constructor(key: RootKey, type: BlobType) {
+    this.type = type;
+    this.salt = randomBytes(SALT_SIZE);
+    this.packKey = key.packKey(this.salt);
+    this.headerJson = headerPrefix(type).length + 2;
+  }
+
+  /** Blobs so far. */
+  get count(): number {
+    return this.entries.length;
+  }
+
+  /** The exact size the pack would have if finished now: blobs, sealed header and trailer. */
+  get size(): number {
+    return this.blobBytes + this.headerJson + TAG_LENGTH + TRAILER_SIZE;
+  }
+
+  /**
+   * Whether a blob of `storedLength` (compressed, before the tag) keeps the pack within `limit`
+   * bytes and its header within the format's bound. An empty pack always has room, so one blob
+   * larger than the limit still gets a pack of its own.
+   */
+  hasRoomFor(storedLength: number, limit: number): boolean {
+    if (this.headerJson + MAX_ENTRY_JSON > MAX_HEADER_PLAINTEXT) return false;
+    if (this.entries.length === 0) return true;
+    return this.size + storedLength + TAG_LENGTH + MAX_ENTRY_JSON <= limit;
+  }
+
+  /**
+   * Seals `stored` (the plaintext, zstd-compressed when compression is 1) as blob `id` at the
+   * current end of the pack. `rawLength` is the plaintext length before compression. The caller
+   * computed `id` with key.blobId(plaintext); readers check it, so a wrong id makes the blob
+   * unreadable. Throws on a duplicate id, a finished writer or a full header (see hasRoomFor).
+   */
+  add(id: Hex64, stored: Uint8Array, compression: Compression, rawLength: number): void {
+    if (this.finished) throw new Error('PackWriter.add after finish');
+    if (!isHex64(id)) throw new RangeError(`blob id must be 64 lowercase hex digits, got ${JSON.stringify(id)}`);
+    if (this.ids.has(id)) throw new Error(`blob ${id} is already in this pack`);
+    if (!Number.isSafeInteger(rawLength) || rawLength < 0 || rawLength > MAX_BLOB_RAW) {
+      throw new RangeError(`blob plaintext length ${rawLength} is out of range`);
+    }
+    if (compression === 0 && stored.length !== rawLength) {
+      throw new RangeError(`uncompressed blob ${id} has ${stored.length} bytes, ${rawLength} announced`);
+    }
+    // Readers refuse a compressed blob larger than its plaintext (it bounds entries), so never write one.
+    if (stored.length > rawLength) throw new RangeError(`compressed blob ${id} is larger than its plaintext`);
+    const offset = this.blobBytes;
+    const sealed = seal(this.packKey, blobNonce(offset), stored, blobAad(this.type, compression, id));
+    const entry: PackEntry = { id, type: this.type, compression, offset, storedLength: sealed.length, rawLength };
+    const entryJson = JSON.stringify(encodeEntry(entry)).length + (this.entries.length > 0 ? 1 : 0);
+    if (this.headerJson + entryJson > MAX_HEADER_PLAINTEXT) throw new RangeError('pack header would exceed 16 MiB');
+    this.sealed.push(sealed);
+    this.entries.push(entry);
+    this.ids.add(id);
+    this.blobBytes += sealed.length;
+    this.headerJson += entryJson;
+  }
+
+  /** The pack's bytes and description (its id is the SHA-256 of the bytes). Needs at least one blob. */
+  finish(): FinishedPack {
+    if (this.finished) throw new Error('PackWriter.finish called twice');
+    if (this.entries.length === 0) throw new Error('a pack needs at least one blob');
+    this.finished = true;
+    const header = Buffer.from(`${headerPrefix(this.type)}${this.entries.map((e) => JSON.stringify(encodeEntry(e))).join(',')}]}`, 'utf8');
+    const sealedHeader = seal(this.packKey, HEADER_NONCE, header, HEADER_AAD);
+    const bytes = Buffer.concat([...this.sealed, sealedHeader, encodeTrailer(this.salt, sealedHeader.length)]);
+    this.sealed.length = 0;
+    return { bytes, description: { id: sha256Hex(bytes), type: this.type, size: bytes.length, blobs: this.entries } };
+  }
+}
+
+// The header is `{"type":"data","blobs":[e0,e1,...]}`; built by hand so its length is known as
+// blobs are added.
+function headerPrefix(type: BlobType): string {
+  return `{"type":${JSON.stringify(type)},"blobs":[`;
+}
