@@ -1,11 +1,13 @@
 // What every command receives: its streams, environment, clock and logger. Injected so that tests
 // run commands in-process with captured output, a fixed environment and a manual clock.
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 
 export interface CliContext {
   env: Record<string, string | undefined>;
+  /** Where a password prompt reads from, when it is a terminal (cli/password.ts). */
+  stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
   stderr: Writable;
   clock: Clock;

@@ -9,8 +9,12 @@ export const EXIT_USAGE = 2;
 /** Partial: some sites succeeded, some failed. */
 export const EXIT_PARTIAL = 3;
 
+/** Errors that mean "what you gave me is wrong", whatever room raised them. */
+const USAGE_CODES = new Set(['REPO_WRONG_PASSWORD', 'REPO_NOT_FOUND', 'REPO_EXISTS', 'RESTORE_PATH_NOT_FOUND']);
+
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError || err instanceof ConfigError) return EXIT_USAGE;
+  if (err instanceof GeorepError && USAGE_CODES.has(err.code)) return EXIT_USAGE;
   if (err instanceof GeorepError) return EXIT_FAILURE;
   return EXIT_FAILURE;
 }

@@ -1,6 +1,7 @@
 // The only file that names concrete backends: it turns a site URL into a Site (or a probe) with
 // the wrapper stack of sites/stack.ts around it.
 import type { Clock } from '../core/clock.ts';
+import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { resolveCredentials } from '../sites/credentials.ts';
 import { FileSite } from '../sites/file/file-site.ts';
@@ -8,6 +9,8 @@ import { probeFile } from '../sites/file/probe.ts';
 import type { ProbeReport } from '../sites/probe.ts';
 import { probeS3 } from '../sites/s3/probe.ts';
 import { S3Site } from '../sites/s3/s3-site.ts';
+import { s3ErrorCode } from '../sites/s3/translate-error.ts';
+import { SiteError } from '../sites/errors.ts';
 import type { SiteCapabilities } from '../sites/site.ts';
 import { stackSite, type StackedSite } from '../sites/stack.ts';
 import { parseSiteUrl, type SiteLocation } from '../sites/url.ts';
@@ -26,6 +29,11 @@ export interface OpenSiteOptions {
   /** How long a request may wait for an answer before TimeoutError. */
   timeoutMs?: number;
   concurrency?: number;
+  /**
+   * The bucket has Object Lock. Until probed, create-only puts are then emulated with a HEAD:
+   * Ceph 16 ignores If-None-Match in versioned buckets, and Object Lock buckets are versioned.
+   */
+  objectLock?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -41,6 +49,8 @@ const UNPROBED_S3: SiteCapabilities = {
   listAfterWrite: true,
 };
 
+const UNPROBED_S3_LOCKED: SiteCapabilities = { ...UNPROBED_S3, objectLock: true, createOnly: false };
+
 export async function openSite(url: string, ctx: WiringContext, options: OpenSiteOptions = {}): Promise<StackedSite> {
   const location = parseSiteUrl(url);
   const name = options.name ?? url;
@@ -49,7 +59,7 @@ export async function openSite(url: string, ctx: WiringContext, options: OpenSit
       ? new FileSite(location.path, { name })
       : new S3Site(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
           name,
-          capabilities: options.capabilities ?? UNPROBED_S3,
+          capabilities: options.capabilities ?? (options.objectLock ? UNPROBED_S3_LOCKED : UNPROBED_S3),
           timeouts: timeouts(options.timeoutMs),
           logger: ctx.logger,
         });
@@ -58,6 +68,43 @@ export async function openSite(url: string, ctx: WiringContext, options: OpenSit
     logger: ctx.logger.child({ site: name }),
     concurrency: options.concurrency ?? 8,
   });
+}
+
+/**
+ * Creates the bucket of an s3:// site if it is missing (for init), with Object Lock when asked; a
+ * bucket that exists without the lock is refused then. file:// sites need nothing: georep never
+ * creates a site folder, and a folder cannot lock objects.
+ */
+export async function ensureBucket(
+  url: string,
+  ctx: WiringContext,
+  options: { objectLock: boolean; timeoutMs?: number },
+): Promise<void> {
+  const location = parseSiteUrl(url);
+  if (location.kind === 'file') {
+    if (options.objectLock) {
+      throw new UsageError(`site ${url} is a folder and cannot lock objects`, {
+        hint: 'drop --object-lock, or use an s3:// site whose gateway supports Object Lock',
+      });
+    }
+    return;
+  }
+  const site = new S3Site(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
+    name: url,
+    capabilities: options.objectLock ? UNPROBED_S3_LOCKED : UNPROBED_S3,
+    timeouts: timeouts(options.timeoutMs),
+    logger: ctx.logger,
+  });
+  try {
+    await site.createBucket({ objectLock: options.objectLock });
+  } catch (err) {
+    // A partner often hands out a bucket with object rights only. Without Object Lock to check,
+    // go on: if the bucket is really missing, init's first request says so.
+    if (options.objectLock || !(err instanceof SiteError && s3ErrorCode(err) === 'AccessDenied')) throw err;
+    ctx.logger.info({ site: url }, 'not allowed to create the bucket; assuming it exists');
+  } finally {
+    await site.close();
+  }
 }
 
 export async function probeSite(location: SiteLocation, ctx: WiringContext, timeoutMs?: number): Promise<ProbeReport> {

@@ -23,6 +23,8 @@ export async function runCli(
   const logs = capture();
   const code = await run(argv, {
     env: options.env ?? {},
+    // Never a terminal: a command that would prompt for a password fails instead of hanging.
+    stdin: new PassThrough(),
     stdout: stdout.stream,
     stderr: stderr.stream,
     clock: options.clock ?? systemClock,
