@@ -5,12 +5,20 @@ import { GeorepError, describeError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import type { CliContext } from './context.ts';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { diffCommand } from './commands/diff.ts';
+import { initCommand } from './commands/init.ts';
+import { keyCommand } from './commands/key.ts';
+import { lsCommand } from './commands/ls.ts';
+import { restoreCommand } from './commands/restore.ts';
 import { siteCommand } from './commands/site.ts';
+import { snapshotCommand } from './commands/snapshot.ts';
+import { snapshotsCommand } from './commands/snapshots.ts';
 
 export async function run(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
   const env = overrides.env ?? process.env;
   const ctx: CliContext = {
     env,
+    stdin: overrides.stdin ?? process.stdin,
     stdout: overrides.stdout ?? process.stdout,
     stderr: overrides.stderr ?? process.stderr,
     clock: overrides.clock ?? systemClock,
@@ -22,6 +30,13 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .scriptName('georep')
     .usage('georep <command>\n\nGeo-redundant backup and replication for emergency-management data.')
     .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' })
+    .command(initCommand(ctx))
+    .command(keyCommand(ctx))
+    .command(snapshotCommand(ctx))
+    .command(snapshotsCommand(ctx))
+    .command(lsCommand(ctx))
+    .command(diffCommand(ctx))
+    .command(restoreCommand(ctx))
     .command(siteCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()

@@ -1,0 +1,79 @@
+// `georep snapshot <path> --site <url>`: snapshot a folder into the repository at one site.
+import os from 'node:os';
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import { listSnapshots } from '../../repository/snapshots.ts';
+import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
+import { print, printJson, type CliContext } from '../context.ts';
+import { EXIT_PARTIAL } from '../exit-codes.ts';
+import { formatBytes, formatDuration } from '../format.ts';
+import { changeCacheDir } from '../home.ts';
+import { Progress } from '../progress.ts';
+import { openIndexed } from '../session.ts';
+import { PROGRAM } from '../version.ts';
+
+interface Args {
+  path: string;
+  site: string;
+  tag: string[];
+  json: boolean;
+}
+
+export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
+  return {
+    command: 'snapshot <path>',
+    describe: 'snapshot a folder into the repository at a site',
+    builder: (y) =>
+      y
+        .positional('path', { type: 'string', demandOption: true, describe: 'folder to snapshot' })
+        .option('site', { type: 'string', demandOption: true, describe: 'site URL of the repository' })
+        .option('tag', { type: 'string', array: true, default: [], describe: 'label the snapshot (repeatable)' })
+        .option('json', { type: 'boolean', default: false }),
+    handler: async (args) => {
+      const source = path.resolve(args.path);
+      const session = await openIndexed(ctx, args.site);
+      const progress = new Progress(ctx.stderr, ctx.clock);
+      const started = ctx.clock.nowMs();
+      try {
+        const host = os.hostname();
+        const previous = (await listSnapshots(session.repo)).snapshots.filter(
+          (s) => s.manifest.host === host && s.manifest.paths.includes(source),
+        );
+        const parent = previous.at(-1);
+        const result = await snapshotDirectory({
+          repo: session.repo,
+          index: session.index,
+          source,
+          cacheDir: changeCacheDir(ctx.env),
+          clock: ctx.clock,
+          host,
+          user: os.userInfo().username,
+          tags: args.tag,
+          parent: parent?.id ?? null,
+          program: PROGRAM,
+          onProgress: (stats) =>
+            progress.update(`${stats.files} files`, stats.bytes, parent?.manifest.summary.bytes),
+        });
+        progress.done();
+        if (result.problems.length > 0) ctx.exitCode = EXIT_PARTIAL;
+        const seconds = (ctx.clock.nowMs() - started) / 1000;
+        if (args.json) {
+          printJson(ctx, { id: result.id, snapshot: result.manifest, problems: result.problems, seconds });
+          return;
+        }
+        for (const p of result.problems) ctx.stderr.write(`warning: ${p.path}: ${p.message}\n`);
+        const s = result.manifest.summary;
+        print(
+          ctx,
+          `snapshot ${result.id.slice(0, 12)} saved: ${s.files} files, ${s.dirs} folders, ` +
+            `${formatBytes(s.bytes)} (${formatBytes(s.newBytes)} new, ${formatBytes(s.storedBytes)} stored) ` +
+            `in ${formatDuration(seconds)}` +
+            (result.problems.length > 0 ? `; ${result.problems.length} paths could not be read in full` : ''),
+        );
+      } finally {
+        progress.done();
+        await session.close();
+      }
+    },
+  };
+}

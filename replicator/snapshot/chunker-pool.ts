@@ -1,0 +1,133 @@
+// The main-thread side of the chunking workers (chunk-worker.ts): hands out files, answers "which
+// of these chunk ids are new?" so each new blob is stored once per run, and passes finished packs
+// to the uploader. A failed upload or a crashed worker fails every pending and later file.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Hex64, PackDescription } from '../../repository/types.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+
+export interface ChunkedFile {
+  content: Hex64[];
+  size: number;
+  newBytes: number;
+  problem?: { code: string; message: string; changed?: boolean };
+}
+
+export interface ChunkerPoolDeps {
+  /** True when the repository already holds the blob (from its index). */
+  isKnown(id: Hex64): boolean;
+  /** Stores a finished pack; the worker that made it waits for this before its next pack. */
+  storePack(bytes: Uint8Array, description: PackDescription): Promise<void>;
+}
+
+interface WorkerState {
+  worker: Worker;
+  pendingBytes: number;
+  flushed?: { resolve: () => void; reject: (err: unknown) => void };
+}
+
+// Under vitest the sources run as .ts (Node strips the types); the build runs the .js beside us.
+const WORKER_URL = new URL(`./chunk-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export class ChunkerPool {
+  private readonly workers: WorkerState[] = [];
+  private readonly claimed = new Set<Hex64>();
+  private readonly jobs = new Map<number, { resolve: (f: ChunkedFile) => void; reject: (e: unknown) => void; size: number; state: WorkerState }>();
+  private nextJob = 0;
+  private failure: unknown;
+
+  private readonly deps: ChunkerPoolDeps;
+
+  constructor(init: WorkerInit, deps: ChunkerPoolDeps, size = Math.max(1, availableParallelism())) {
+    this.deps = deps;
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(WORKER_URL, { workerData: init });
+      const state: WorkerState = { worker, pendingBytes: 0 };
+      worker.on('message', (msg: FromWorker) => this.onMessage(state, msg));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`chunking worker exited with code ${code}`));
+      });
+      this.workers.push(state);
+    }
+  }
+
+  /** Chunks, hashes and stores the new chunks of one regular file. */
+  chunkFile(path: Buffer, size: number): Promise<ChunkedFile> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const state = this.workers.reduce((a, b) => (b.pendingBytes < a.pendingBytes ? b : a));
+    const job = this.nextJob++;
+    state.pendingBytes += size + 4096;
+    return new Promise((resolve, reject) => {
+      this.jobs.set(job, { resolve, reject, size: size + 4096, state });
+      this.post(state, { kind: 'file', job, path: new Uint8Array(path), size });
+    });
+  }
+
+  /** Resolves once every worker has stored its last, partly filled pack. */
+  async flush(): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (state) =>
+          new Promise<void>((resolve, reject) => {
+            if (this.failure !== undefined) return reject(this.failure);
+            state.flushed = { resolve, reject };
+            this.post(state, { kind: 'flush' });
+          }),
+      ),
+    );
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((s) => s.worker.terminate()));
+  }
+
+  private onMessage(state: WorkerState, msg: FromWorker): void {
+    switch (msg.kind) {
+      case 'ids': {
+        const store = msg.ids.map((id) => {
+          if (this.claimed.has(id) || this.deps.isKnown(id)) return false;
+          this.claimed.add(id);
+          return true;
+        });
+        this.post(state, { kind: 'claims', job: msg.job, batch: msg.batch, store });
+        break;
+      }
+      case 'pack':
+        this.deps.storePack(msg.bytes, msg.description).then(
+          () => this.post(state, { kind: 'packStored', pack: msg.pack }),
+          (err: unknown) => this.fail(err),
+        );
+        break;
+      case 'fileDone': {
+        const job = this.jobs.get(msg.job);
+        if (job === undefined) break;
+        this.jobs.delete(msg.job);
+        job.state.pendingBytes -= job.size;
+        const { content, size, newBytes, problem } = msg;
+        job.resolve(problem === undefined ? { content, size, newBytes } : { content, size, newBytes, problem });
+        break;
+      }
+      case 'flushed':
+        state.flushed?.resolve();
+        state.flushed = undefined;
+        break;
+    }
+  }
+
+  private post(state: WorkerState, msg: ToWorker): void {
+    state.worker.postMessage(msg);
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    for (const job of this.jobs.values()) job.reject(err);
+    this.jobs.clear();
+    for (const state of this.workers) {
+      state.flushed?.reject(err);
+      state.flushed = undefined;
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// Walks a directory tree and turns it into tree blobs, bottom-up: a directory's tree is encoded
+// once all its files are chunked and all its subdirectories have trees. Files are handed to the
+// chunking workers as they are met (bounded), so work flows across directory boundaries.
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import type { Hex64, NodeType, TreeNode } from '../../repository/types.ts';
+import { Semaphore } from '../../sites/wrappers/semaphore.ts';
+import type { ChangeCache, FileFacts } from './change-cache.ts';
+import type { ChunkedFile, ChunkerPool } from './chunker-pool.ts';
+
+export interface WalkProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface WalkStats {
+  files: number;
+  dirs: number;
+  bytes: number;
+  newBytes: number;
+  /** Files whose chunk list came from the change cache, unread. */
+  unchanged: number;
+}
+
+export interface TreeBuilderDeps {
+  pool: ChunkerPool;
+  cache: ChangeCache;
+  isKnown(id: Hex64): boolean;
+  /** Stores an encoded tree and returns its id (deduplicated by the caller). */
+  storeTree(nodes: TreeNode[]): Promise<Hex64>;
+  onProgress?(stats: Readonly<WalkStats>, current: string): void;
+}
+
+const SLASH = Buffer.from('/');
+/** Files in flight between the walker and the workers: enough to keep every core busy. */
+const FILES_IN_FLIGHT = 64;
+
+export class TreeBuilder {
+  readonly problems: WalkProblem[] = [];
+  readonly stats: WalkStats = { files: 0, dirs: 0, bytes: 0, newBytes: 0, unchanged: 0 };
+  private readonly deps: TreeBuilderDeps;
+  private readonly inFlight = new Semaphore(FILES_IN_FLIGHT);
+  /** Hard links: the first path of an inode is read; the others share its chunks. */
+  private readonly hardlinks = new Map<string, Promise<ChunkedFile | undefined>>();
+  private readonly linkIds = new Map<string, number>();
+
+  constructor(deps: TreeBuilderDeps) {
+    this.deps = deps;
+  }
+
+  /** Builds the trees below `dir` and returns the id of its own tree. */
+  async buildDir(dir: Buffer): Promise<Hex64> {
+    this.stats.dirs++;
+    let names: Buffer[];
+    try {
+      names = (await readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
+    } catch (err) {
+      this.problem(dir, err);
+      return this.deps.storeTree([]);
+    }
+    const pending: Promise<TreeNode | undefined>[] = [];
+    for (const name of names) {
+      const full = Buffer.concat([dir, SLASH, name]);
+      let st: BigIntStats;
+      try {
+        st = await lstat(full, { bigint: true });
+      } catch (err) {
+        this.problem(full, err); // vanished between readdir and lstat: reported, not fatal
+        continue;
+      }
+      const type = nodeType(st);
+      if (type === undefined) continue;
+      const base = baseNode(name, type, st, (dev, ino) => this.linkIdentity(dev, ino));
+      if (type === 'dir') {
+        // Depth first and in order, so at most one directory per level is open at a time.
+        const subtree = await this.buildDir(full);
+        pending.push(Promise.resolve({ ...base, subtree }));
+      } else if (type === 'file') {
+        // Waiting for a slot here holds the walk back when the workers fall behind.
+        const release = await this.inFlight.acquire();
+        pending.push(this.fileNode(full, base, st).finally(release));
+      } else if (type === 'symlink') {
+        pending.push(
+          readlink(full, { encoding: 'buffer' }).then(
+            (target) => ({ ...base, target }),
+            (err: unknown) => void this.problem(full, err),
+          ),
+        );
+      } else {
+        pending.push(Promise.resolve(type === 'char' || type === 'block' ? { ...base, rdev: Number(st.rdev) } : base));
+      }
+    }
+    const nodes = (await Promise.all(pending)).filter((n): n is TreeNode => n !== undefined);
+    return this.deps.storeTree(nodes);
+  }
+
+  private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats): Promise<TreeNode | undefined> {
+    const facts: FileFacts = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+    const cached = this.deps.cache.lookup(full, facts);
+    let chunked: ChunkedFile | undefined;
+    if (cached !== undefined && cached.every((id) => this.deps.isKnown(id))) {
+      chunked = { content: cached, size: Number(st.size), newBytes: 0 };
+      this.stats.unchanged++;
+    } else if (st.nlink > 1n) {
+      const inode = `${st.dev}:${st.ino}`;
+      let shared = this.hardlinks.get(inode);
+      if (shared === undefined) {
+        shared = this.readFile(full, Number(st.size));
+        this.hardlinks.set(inode, shared);
+      }
+      chunked = await shared;
+    } else {
+      chunked = await this.readFile(full, Number(st.size));
+    }
+    if (chunked === undefined) return undefined;
+    this.stats.files++;
+    this.stats.bytes += chunked.size;
+    this.stats.newBytes += chunked.newBytes;
+    if (chunked.problem === undefined) this.deps.cache.record(full, facts, chunked.content);
+    this.deps.onProgress?.(this.stats, full.toString());
+    return { ...base, size: chunked.size, content: chunked.content };
+  }
+
+  private async readFile(full: Buffer, size: number): Promise<ChunkedFile | undefined> {
+    const chunked = await this.deps.pool.chunkFile(full, size);
+    if (chunked.problem !== undefined) {
+      this.problems.push({ path: full.toString(), code: chunked.problem.code, message: chunked.problem.message });
+      // A file that changed while read is kept as read; one that could not be read is left out.
+      if (!chunked.problem.changed) return undefined;
+    }
+    return chunked;
+  }
+
+  /** Hard-link identities numbered within the snapshot: inode numbers may exceed 2^53. */
+  private linkIdentity(dev: bigint, ino: bigint): number {
+    const key = `${dev}:${ino}`;
+    let id = this.linkIds.get(key);
+    if (id === undefined) this.linkIds.set(key, (id = this.linkIds.size + 1));
+    return id;
+  }
+
+  private problem(p: Buffer, err: unknown): void {
+    const e = err as NodeJS.ErrnoException;
+    this.problems.push({ path: p.toString(), code: e.code ?? 'ERROR', message: e.message ?? String(err) });
+  }
+}
+
+function nodeType(st: BigIntStats): NodeType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isSocket()) return 'socket';
+  return undefined;
+}
+
+function baseNode(
+  name: Buffer,
+  type: NodeType,
+  st: BigIntStats,
+  linkIdentity: (dev: bigint, ino: bigint) => number,
+): TreeNode {
+  const node: TreeNode = {
+    name,
+    type,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtimeNs: st.mtimeNs,
+  };
+  if (type !== 'dir' && st.nlink > 1n) {
+    node.inode = linkIdentity(st.dev, st.ino);
+    node.links = Number(st.nlink);
+  }
+  return node;
+}

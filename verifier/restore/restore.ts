@@ -1,0 +1,332 @@
+// Restores a snapshot (or one path of it) into a target folder: folders first, then file data
+// pack by pack in parallel and out of order (each blob verified before a byte of it is written),
+// then hard links, symlinks and special files, then metadata, deepest folders last. A damaged
+// pack fails only the files that need it; those files are removed, never left half-written.
+import { spawnSync } from 'node:child_process';
+import { link, lchown, lutimes, mkdir, realpath, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { GeorepError, describeError } from '../../core/errors.ts';
+import type { BlobReader } from '../../repository/blob-reader.ts';
+import type { MasterIndex } from '../../repository/index.ts';
+import type { Hex64, PackEntry, TreeNode } from '../../repository/types.ts';
+import { Semaphore } from '../../sites/wrappers/semaphore.ts';
+import { findNode, planRestore, type PackWork, type PlannedFile, type PlannedItem, type RestorePlan } from './plan.ts';
+import {
+  clearPlace,
+  createFile,
+  existing,
+  makeDir,
+  openForWrite,
+  openNoFollow,
+  removeQuietly,
+  type Overwrite,
+} from './safe-fs.ts';
+
+export interface RestoreOptions {
+  reader: BlobReader;
+  index: MasterIndex;
+  /** The snapshot's root tree. */
+  tree: Hex64;
+  target: string;
+  /** Only this path of the snapshot ('a/b'); restored under the target with its own name. */
+  subPath?: string;
+  overwrite: Overwrite;
+  /** Pack ranges fetched at once. */
+  concurrency?: number;
+  onProgress?(bytesDone: number, bytesTotal: number): void;
+}
+
+export interface RestoreProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface RestoreResult {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  specials: number;
+  bytes: number;
+  skipped: number;
+  problems: RestoreProblem[];
+}
+
+/** Needed blobs of a pack are fetched in spans of at most this many bytes, so memory stays flat. */
+const MAX_SPAN = 8 * 1024 * 1024;
+/** Bytes of unneeded blobs worth fetching rather than making a second request. */
+const MAX_GAP = 1024 * 1024;
+
+export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
+  const { reader, index, overwrite } = options;
+  await mkdir(options.target, { recursive: true });
+  // The target itself is the user's choice (it may be a link); below it nothing is followed.
+  const target = Buffer.from(await realpath(options.target));
+  let root: { tree: Hex64 } | { node: TreeNode } = { tree: options.tree };
+  if (options.subPath !== undefined && options.subPath.replace(/\/+/g, '') !== '') {
+    const node = await findNode(reader, options.tree, options.subPath);
+    if (node === undefined) {
+      throw new GeorepError('RESTORE_PATH_NOT_FOUND', `path ${JSON.stringify(options.subPath)} is not in the snapshot`, {
+        hint: 'georep ls <snapshot> shows what it holds',
+      });
+    }
+    root = { node };
+  }
+  const plan = await planRestore(reader, index, root);
+  return new RestoreRun(plan, target, overwrite, options).run();
+}
+
+class RestoreRun {
+  private readonly result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, specials: 0, bytes: 0, skipped: 0, problems: [] };
+  /** Folders we could not make (something else sits there): nothing is restored below them. */
+  private readonly blockedDirs = new Set<string>();
+  private readonly failedFiles = new Set<number>();
+  private readonly skippedFiles = new Set<number>();
+  private bytesDone = 0;
+  private readonly plan: RestorePlan;
+  private readonly target: Buffer;
+  private readonly overwrite: Overwrite;
+  private readonly options: RestoreOptions;
+
+  constructor(plan: RestorePlan, target: Buffer, overwrite: Overwrite, options: RestoreOptions) {
+    this.plan = plan;
+    this.target = target;
+    this.overwrite = overwrite;
+    this.options = options;
+  }
+
+  async run(): Promise<RestoreResult> {
+    for (const dir of this.plan.dirs) await this.makeDirectory(dir);
+    for (const file of this.plan.files) if (file.linkTo === undefined) await this.prepareFile(file);
+    const limit = new Semaphore(this.options.concurrency ?? 4);
+    await Promise.all(this.plan.packs.flatMap((work) => spans(work).map((span) => limit.run(() => this.fillSpan(work.pack, span)))));
+    for (const index of this.failedFiles) await removeQuietly(this.abs(this.plan.files[index]!.rel));
+    for (const file of this.plan.files) if (file.linkTo !== undefined) await this.makeHardLink(file);
+    for (const item of this.plan.symlinks) await this.makeSymlink(item);
+    for (const item of this.plan.specials) await this.makeSpecial(item);
+    for (const file of this.plan.files) {
+      if (file.linkTo === undefined && !this.failedFiles.has(file.index) && !this.skippedFiles.has(file.index)) {
+        await this.applyMetadata(file, false);
+      }
+    }
+    // Deepest first, so setting a folder's mtime is not undone by restoring into it.
+    for (const dir of [...this.plan.dirs].reverse()) {
+      if (!this.isBlocked(dir.rel) && !this.blockedDirs.has(dir.rel.toString('latin1'))) await this.applyMetadata(dir, true);
+    }
+    return this.result;
+  }
+
+  private abs(rel: Buffer): Buffer {
+    return Buffer.concat([this.target, Buffer.from('/'), rel]);
+  }
+
+  /** True when a folder above `rel` could not be made. */
+  private isBlocked(rel: Buffer): boolean {
+    let end = rel.lastIndexOf(0x2f);
+    while (end > 0) {
+      if (this.blockedDirs.has(rel.subarray(0, end).toString('latin1'))) return true;
+      end = rel.lastIndexOf(0x2f, end - 1);
+    }
+    return false;
+  }
+
+  private problem(rel: Buffer, err: unknown, code?: string): void {
+    const errCode = code ?? (err instanceof GeorepError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'ERROR'));
+    this.result.problems.push({ path: rel.toString(), code: errCode, message: describeError(err) });
+  }
+
+  private async makeDirectory(dir: PlannedItem): Promise<void> {
+    if (this.isBlocked(dir.rel)) {
+      this.blockedDirs.add(dir.rel.toString('latin1'));
+      return;
+    }
+    try {
+      if (await makeDir(this.abs(dir.rel), this.overwrite)) {
+        this.result.dirs++;
+        return;
+      }
+      this.problem(dir.rel, new Error('something other than a folder is there (use --overwrite always to replace it)'), 'EXISTS');
+    } catch (err) {
+      this.problem(dir.rel, err);
+    }
+    this.blockedDirs.add(dir.rel.toString('latin1'));
+  }
+
+  /** Decides whether a file is (re)written, and creates it empty at its full size. */
+  private async prepareFile(file: PlannedFile): Promise<void> {
+    if (this.isBlocked(file.rel)) {
+      this.failedFiles.add(file.index);
+      this.problem(file.rel, new Error('its folder could not be restored'), 'BLOCKED');
+      return;
+    }
+    const abs = this.abs(file.rel);
+    try {
+      const found = await existing(abs);
+      if (found.kind === 'present') {
+        const same =
+          found.stats.isFile() &&
+          found.stats.size === (file.node.size ?? 0) &&
+          Math.abs(found.stats.mtimeMs - Number(file.node.mtimeNs / 1000n) / 1000) < 0.002;
+        if (this.overwrite === 'never' || (this.overwrite === 'if-changed' && same)) {
+          this.skippedFiles.add(file.index);
+          this.result.skipped++;
+          return;
+        }
+        if (!(await clearPlace(abs))) {
+          this.failedFiles.add(file.index);
+          this.problem(file.rel, new Error('a folder is in the way'), 'EXISTS');
+          return;
+        }
+      }
+      await createFile(abs, file.node.size ?? 0);
+      this.result.files++;
+    } catch (err) {
+      this.failedFiles.add(file.index);
+      this.problem(file.rel, err);
+    }
+  }
+
+  private async fillSpan(pack: Hex64, span: PackWork['blobs']): Promise<void> {
+    const wanted = span.filter((b) => b.uses.some((u) => this.wants(u.file)));
+    if (wanted.length === 0) return;
+    let plaintexts: Buffer[];
+    try {
+      plaintexts = await this.options.reader.readFromPack(pack, wanted.map((b) => b.entry));
+    } catch (err) {
+      // Nothing of a damaged span is written; every file that needed it fails.
+      for (const b of wanted) {
+        for (const u of b.uses) {
+          if (!this.wants(u.file)) continue;
+          this.failedFiles.add(u.file);
+          this.problem(this.plan.files[u.file]!.rel, err);
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < wanted.length; i++) {
+      const plain = plaintexts[i]!;
+      for (const use of wanted[i]!.uses) {
+        if (!this.wants(use.file)) continue;
+        const file = this.plan.files[use.file]!;
+        try {
+          const fh = await openForWrite(this.abs(file.rel));
+          try {
+            await fh.write(plain, 0, plain.length, use.offset);
+          } finally {
+            await fh.close();
+          }
+          this.result.bytes += plain.length;
+          this.bytesDone += plain.length;
+          this.options.onProgress?.(this.bytesDone, this.plan.totalBytes);
+        } catch (err) {
+          this.failedFiles.add(use.file);
+          this.problem(file.rel, err);
+        }
+      }
+    }
+  }
+
+  private wants(file: number): boolean {
+    return !this.failedFiles.has(file) && !this.skippedFiles.has(file);
+  }
+
+  private async makeHardLink(file: PlannedFile): Promise<void> {
+    const primary = this.plan.files.find((f) => f.linkTo === undefined && f.rel.equals(file.linkTo!));
+    if (primary === undefined || this.failedFiles.has(primary.index) || this.isBlocked(file.rel)) {
+      this.problem(file.rel, new Error('the file it is a hard link of was not restored'), 'BLOCKED');
+      return;
+    }
+    const abs = this.abs(file.rel);
+    try {
+      if (!(await this.placeFree(abs))) return;
+      await link(this.abs(primary.rel), abs);
+      this.result.files++;
+    } catch (err) {
+      this.problem(file.rel, err);
+    }
+  }
+
+  private async makeSymlink(item: PlannedItem): Promise<void> {
+    if (this.isBlocked(item.rel)) return;
+    const abs = this.abs(item.rel);
+    try {
+      if (!(await this.placeFree(abs))) return;
+      // Created last: no later step of this restore goes through it.
+      await symlink(item.node.target ?? Buffer.alloc(0), abs);
+      this.result.symlinks++;
+      if (process.getuid?.() === 0) await lchown(abs, item.node.uid, item.node.gid);
+      const mtime = Number(item.node.mtimeNs / 1000n) / 1e6;
+      await lutimes(abs, mtime, mtime);
+    } catch (err) {
+      this.problem(item.rel, err);
+    }
+  }
+
+  private async makeSpecial(item: PlannedItem): Promise<void> {
+    if (this.isBlocked(item.rel)) return;
+    const abs = this.abs(item.rel);
+    if (item.node.type !== 'fifo') {
+      this.problem(item.rel, new Error(`${item.node.type} files are recorded but not restored`), 'UNSUPPORTED');
+      return;
+    }
+    try {
+      if (!(await this.placeFree(abs))) return;
+      const made = spawnSync('mkfifo', ['-m', (item.node.mode & 0o777).toString(8), '--', path.basename(abs.toString())], {
+        cwd: path.dirname(abs.toString()),
+      });
+      if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr.toString().trim()}`);
+      this.result.specials++;
+    } catch (err) {
+      this.problem(item.rel, err);
+    }
+  }
+
+  /** Applies the overwrite rule to a place where a link or special file is to be made. */
+  private async placeFree(abs: Buffer): Promise<boolean> {
+    const found = await existing(abs);
+    if (found.kind === 'none') return true;
+    if (this.overwrite !== 'always') {
+      this.result.skipped++;
+      return false;
+    }
+    return clearPlace(abs);
+  }
+
+  private async applyMetadata(item: PlannedItem, directory: boolean): Promise<void> {
+    const { node } = item;
+    try {
+      const fh = await openNoFollow(this.abs(item.rel), directory);
+      try {
+        if (process.getuid?.() === 0) await fh.chown(node.uid, node.gid);
+        await fh.chmod(node.mode);
+        const mtime = Number(node.mtimeNs / 1000n) / 1e6;
+        await fh.utimes(mtime, mtime);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      this.problem(item.rel, err);
+    }
+  }
+}
+
+/** Cuts a pack's needed blobs into spans fetched with one ranged read each. */
+function spans(work: PackWork): PackWork['blobs'][] {
+  const out: PackWork['blobs'][] = [];
+  let current: PackWork['blobs'] = [];
+  let start = 0;
+  let end = 0;
+  for (const blob of work.blobs) {
+    const e: PackEntry = blob.entry;
+    const fits = current.length > 0 && e.offset - end <= MAX_GAP && e.offset + e.storedLength - start <= MAX_SPAN;
+    if (!fits && current.length > 0) {
+      out.push(current);
+      current = [];
+    }
+    if (current.length === 0) start = e.offset;
+    current.push(blob);
+    end = e.offset + e.storedLength;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}

@@ -1,0 +1,64 @@
+// File system steps of a restore that never follow a symlink sitting in the target. Node has no
+// openat(), so the rule is kept by order and checks: every folder is created (or found to be a
+// real folder, by lstat) before anything goes inside it, and every file is opened with O_NOFOLLOW.
+// A process racing the restore could still swap a checked folder for a link; the target is
+// expected to be owned by the restoring user.
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, rm, unlink, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+
+export type Overwrite = 'never' | 'if-changed' | 'always';
+
+export type Existing = { kind: 'none' } | { kind: 'present'; stats: Stats };
+
+export async function existing(abs: Buffer): Promise<Existing> {
+  try {
+    return { kind: 'present', stats: await lstat(abs) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    throw err;
+  }
+}
+
+/** Creates a folder, or accepts a real folder already there. Returns false if something else is there and may not be replaced. */
+export async function makeDir(abs: Buffer, overwrite: Overwrite): Promise<boolean> {
+  const found = await existing(abs);
+  if (found.kind === 'present') {
+    if (found.stats.isDirectory()) return true;
+    if (overwrite !== 'always') return false;
+    await unlink(abs); // a file or a link (never followed by unlink)
+  }
+  await mkdir(abs, { mode: 0o700 });
+  return (await lstat(abs)).isDirectory();
+}
+
+/** Removes whatever is at `abs` so that a new entry can be made there; folders are left alone. */
+export async function clearPlace(abs: Buffer): Promise<boolean> {
+  const found = await existing(abs);
+  if (found.kind === 'none') return true;
+  if (found.stats.isDirectory()) return false;
+  await unlink(abs);
+  return true;
+}
+
+/** Creates a new, empty file of `size` bytes, readable only by us until its mode is set at the end. */
+export async function createFile(abs: Buffer, size: number): Promise<void> {
+  const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    if (size > 0) await fh.truncate(size);
+  } finally {
+    await fh.close();
+  }
+}
+
+export function openForWrite(abs: Buffer): Promise<FileHandle> {
+  return open(abs, constants.O_WRONLY | constants.O_NOFOLLOW);
+}
+
+export function openNoFollow(abs: Buffer, directory = false): Promise<FileHandle> {
+  return open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | (directory ? constants.O_DIRECTORY : 0));
+}
+
+export async function removeQuietly(abs: Buffer): Promise<void> {
+  await rm(abs, { force: true }).catch(() => undefined);
+}
