@@ -51,7 +51,6 @@ export class TreeBuilder {
 
   /** Builds the trees below `dir` and returns the id of its own tree. */
   async buildDir(dir: Buffer): Promise<Hex64> {
-    this.stats.dirs++;
     let names: Buffer[];
     try {
       names = (await readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
@@ -74,6 +73,7 @@ export class TreeBuilder {
       const base = baseNode(name, type, st, (dev, ino) => this.linkIdentity(dev, ino));
       if (type === 'dir') {
         // Depth first and in order, so at most one directory per level is open at a time.
+        this.stats.dirs++;
         const subtree = await this.buildDir(full);
         pending.push(Promise.resolve({ ...base, subtree }));
       } else if (type === 'file') {
