@@ -6,6 +6,7 @@ import { print, printJson, type CliContext } from '../context.ts';
 import { EXIT_FAILURE } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { Progress } from '../progress.ts';
+import { printProblems } from '../problems.ts';
 import { openIndexed } from '../session.ts';
 
 interface Args {
@@ -55,7 +56,7 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
           printJson(ctx, { snapshot: snapshot.id, ...result, seconds });
           return;
         }
-        for (const p of result.problems) ctx.stderr.write(`error: ${p.path}: ${p.message}\n`);
+        printProblems(ctx, result.problems);
         print(
           ctx,
           `restored snapshot ${snapshot.id.slice(0, 12)} to ${args.to}: ${result.files} files, ${result.dirs} folders, ` +

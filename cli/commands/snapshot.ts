@@ -9,6 +9,7 @@ import { EXIT_PARTIAL } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { changeCacheDir } from '../home.ts';
 import { Progress } from '../progress.ts';
+import { printProblems } from '../problems.ts';
 import { openIndexed } from '../session.ts';
 import { PROGRAM } from '../version.ts';
 
@@ -61,7 +62,7 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
           printJson(ctx, { id: result.id, snapshot: result.manifest, problems: result.problems, seconds });
           return;
         }
-        for (const p of result.problems) ctx.stderr.write(`warning: ${p.path}: ${p.message}\n`);
+        printProblems(ctx, result.problems, 'warning');
         const s = result.manifest.summary;
         print(
           ctx,

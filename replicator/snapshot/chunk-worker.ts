@@ -1,158 +1,238 @@
 // Worker thread: reads, chunks, hashes, compresses and encrypts file contents (the CPU stages of
-// a snapshot), so they run on every core while the main thread walks and uploads.
+// a snapshot), so they run on every core while the main thread walks and stores.
 // Protocol and back-pressure: protocol.ts.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker } from '../../repository/chunker/fastcdc.ts';
-import { compressForStorage } from '../../repository/compress.ts';
+import { compressForStorage, type StoredBytes } from '../../repository/compress.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import { GcHint } from './gc-hint.ts';
+import { KnownFilter } from './known-filter.ts';
+import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
-const port = parentPort;
-if (port === null) throw new Error('chunk-worker must run in a worker thread');
+const port = parentPort!;
 const init = workerData as WorkerInit;
 const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
 const chunker = new Chunker(key.gearTable(), init.chunker);
+const known = new KnownFilter(init.known);
 // Room for a whole fill plus a carried-over partial chunk of up to `max` bytes.
 const buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max));
+const gcHint = new GcHint();
+/** Chunk bytes waiting for the coordinator's answer, at most. */
+const MAX_WAITING_BYTES = 8 * 1024 * 1024;
+
+/** A chunk waiting for "store it or not": compressed already, or raw when it may be known. */
+interface Waiting {
+  id: Hex64;
+  rawLength: number;
+  stored?: StoredBytes;
+  raw?: Buffer;
+}
+
+interface Batch {
+  chunks: Waiting[];
+  bytes: number;
+  answer?: boolean[];
+}
 
 let pack = new PackWriter(key, 'data');
 let packSeq = 0;
 let unacked = 0;
-let ackWaiter: (() => void) | undefined;
-const claimWaiters = new Map<string, (store: boolean[]) => void>();
-const jobs: Extract<ToWorker, { kind: 'file' }>[] = [];
-let running = false;
+let nextBatch = 0;
+const batches = new Map<number, Batch>();
+/** Batch numbers in the order they were sent; answers are applied in that order. */
+const order: number[] = [];
+let waitingBytes = 0;
+/** Waiters for "something changed" (an answer applied, a pack acknowledged); each re-checks. */
+let wakers: (() => void)[] = [];
+const files: Extract<ToWorker, { kind: 'file' }>[] = [];
+let reading = false;
+let committing = false;
 let flushRequested = false;
 
 function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(msg, transfer);
+  port.postMessage(msg, transfer);
+}
+
+function nudge(): void {
+  const waiting = wakers;
+  wakers = [];
+  for (const w of waiting) w();
+}
+
+function sleep(): Promise<void> {
+  return new Promise((r) => wakers.push(r));
 }
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
     case 'file':
-      jobs.push(msg);
-      void drain();
+      files.push(msg);
+      void readLoop();
       break;
-    case 'claims':
-      claimWaiters.get(`${msg.job}:${msg.batch}`)?.(msg.store);
-      claimWaiters.delete(`${msg.job}:${msg.batch}`);
+    case 'claims': {
+      const batch = batches.get(msg.batch);
+      if (batch !== undefined) batch.answer = msg.store;
+      void commitLoop();
       break;
+    }
     case 'packStored':
       unacked--;
-      ackWaiter?.();
-      ackWaiter = undefined;
+      nudge();
       break;
     case 'flush':
       flushRequested = true;
-      void drain();
+      void commitLoop();
       break;
   }
 });
 
-async function drain(): Promise<void> {
-  if (running) return;
-  running = true;
+async function readLoop(): Promise<void> {
+  if (reading) return;
+  reading = true;
   try {
-    for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) await processFile(job);
-    if (flushRequested) {
-      flushRequested = false;
-      if (pack.count > 0) await shipPack();
-      while (unacked > 0) await new Promise<void>((r) => (ackWaiter = r));
-      send({ kind: 'flushed' });
-    }
+    for (let job = files.shift(); job !== undefined; job = files.shift()) await readFile(job);
   } finally {
-    running = false;
+    reading = false;
   }
-  if (jobs.length > 0 || flushRequested) void drain();
+  void commitLoop();
 }
 
-async function processFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void> {
+async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void> {
   const content: Hex64[] = [];
   let size = 0;
-  let newBytes = 0;
   let fd: number;
   try {
     // O_NOFOLLOW: the walker saw a regular file; if it was swapped for a link since, refuse.
-    fd = openSync(Buffer.from(job.path), constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: if it was swapped for a FIFO, open must not wait for a writer (the snapshot
+    // would hang); the fstat below refuses anything but a regular file.
+    fd = openSync(Buffer.from(job.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    send({ kind: 'fileDone', job: job.job, content, size, newBytes, problem: problemOf(err) });
+    send({ kind: 'chunks', job: job.job, batch: -1, ids: [], lengths: [], done: { content, size, problem: problemOf(err) } });
     return;
   }
+  let done: FileOutcome | undefined;
   try {
     const before = fstatSync(fd, { bigint: true });
+    if (!before.isFile()) throw Object.assign(new Error('is no longer a regular file'), { code: 'NOT_A_FILE' });
     let filled = 0;
     let eof = false;
-    let batch = 0;
-    while (!eof || filled > 0) {
+    for (;;) {
       while (!eof && filled < buffer.length) {
         const n = readSync(fd, buffer, filled, buffer.length - filled, null);
         if (n === 0) eof = true;
         filled += n;
         size += n;
       }
-      // Cut every chunk the buffer holds; keep the unfinished tail for the next fill.
-      const cuts: [number, number][] = [];
+      const chunks: Waiting[] = [];
+      let bytes = 0;
       let start = 0;
       while (start < filled) {
         const length = chunker.findBoundary(buffer, start, filled, eof);
         if (length < 0) break;
-        cuts.push([start, length]);
+        const plain = buffer.subarray(start, start + length);
+        const id = key.blobId(plain);
+        // Compress now unless the repository may hold it already; the buffer is reused, so a
+        // chunk that waits raw must be copied out.
+        const chunk: Waiting = known.mayContain(id)
+          ? { id, rawLength: length, raw: Buffer.from(plain) }
+          : { id, rawLength: length, stored: ownBytes(compressForStorage(plain), plain) };
+        bytes += chunk.stored?.bytes.byteLength ?? length;
+        gcHint.allocated(2 * length);
+        chunks.push(chunk);
+        content.push(id);
         start += length;
-      }
-      const ids = cuts.map(([s, l]) => key.blobId(buffer.subarray(s, s + l)));
-      const store = await claim(job.job, batch++, ids);
-      for (let i = 0; i < cuts.length; i++) {
-        content.push(ids[i]!);
-        if (!store[i]) continue;
-        const [s, l] = cuts[i]!;
-        const plain = buffer.subarray(s, s + l);
-        const { bytes, compression } = compressForStorage(plain);
-        pack.add(ids[i]!, bytes, compression, l);
-        newBytes += l;
-        if (pack.size >= init.packSize) await shipPack();
       }
       buffer.copyWithin(0, start, filled);
       filled -= start;
-      if (eof && filled === 0) break;
+      const last = eof && filled === 0;
+      if (last) {
+        const after = fstatSync(fd, { bigint: true });
+        const changed = after.size !== before.size || after.mtimeNs !== before.mtimeNs || BigInt(size) !== after.size;
+        done = changed
+          ? { content, size, problem: { code: 'CHANGED', message: 'file changed while it was read', changed: true } }
+          : { content, size };
+      }
+      await post(job.job, chunks, bytes, done);
+      if (last) break;
     }
-    const after = fstatSync(fd, { bigint: true });
-    const changed = after.size !== before.size || after.mtimeNs !== before.mtimeNs || BigInt(size) !== after.size;
-    send({
-      kind: 'fileDone',
-      job: job.job,
-      content,
-      size,
-      newBytes,
-      ...(changed ? { problem: { code: 'CHANGED', message: 'file changed while it was read', changed: true } } : {}),
-    });
   } catch (err) {
-    send({ kind: 'fileDone', job: job.job, content, size, newBytes, problem: problemOf(err) });
+    send({ kind: 'chunks', job: job.job, batch: -1, ids: [], lengths: [], done: { content, size, problem: problemOf(err) } });
   } finally {
     closeSync(fd);
   }
 }
 
-function claim(job: number, batch: number, ids: Hex64[]): Promise<boolean[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return new Promise((resolve) => {
-    claimWaiters.set(`${job}:${batch}`, resolve);
-    send({ kind: 'ids', job, batch, ids });
+/** Sends a batch of ids and queues its chunks; waits while too much chunk data is waiting. */
+async function post(job: number, chunks: Waiting[], bytes: number, done: FileOutcome | undefined): Promise<void> {
+  while (waitingBytes > 0 && waitingBytes + bytes > MAX_WAITING_BYTES) await sleep();
+  const batch = nextBatch++;
+  if (chunks.length > 0) {
+    batches.set(batch, { chunks, bytes });
+    order.push(batch);
+    waitingBytes += bytes;
+  }
+  send({
+    kind: 'chunks',
+    job,
+    batch: chunks.length > 0 ? batch : -1,
+    ids: chunks.map((c) => c.id),
+    lengths: chunks.map((c) => c.rawLength),
+    ...(done === undefined ? {} : { done }),
   });
 }
 
+/** Applies answers in order: seals the chunks this worker must store into its pack. */
+async function commitLoop(): Promise<void> {
+  if (committing) return;
+  committing = true;
+  try {
+    for (;;) {
+      const head = order[0];
+      const batch = head === undefined ? undefined : batches.get(head);
+      if (batch?.answer === undefined) break;
+      order.shift();
+      batches.delete(head!);
+      for (let i = 0; i < batch.chunks.length; i++) {
+        if (!batch.answer[i]) continue;
+        const chunk = batch.chunks[i]!;
+        const stored = chunk.stored ?? compressForStorage(chunk.raw!);
+        pack.add(chunk.id, stored.bytes, stored.compression, chunk.rawLength);
+        gcHint.allocated(stored.bytes.byteLength);
+        if (pack.size >= init.packSize) await shipPack();
+      }
+      waitingBytes -= batch.bytes;
+      nudge();
+    }
+    if (flushRequested && order.length === 0 && !reading && files.length === 0) {
+      flushRequested = false;
+      if (pack.count > 0) await shipPack();
+      while (unacked > 0) await sleep();
+      send({ kind: 'flushed' });
+    }
+  } finally {
+    committing = false;
+  }
+}
+
 async function shipPack(): Promise<void> {
-  // One pack may be uploading while the next fills; wait before handing over a second.
-  while (unacked > 0) await new Promise<void>((r) => (ackWaiter = r));
+  // One pack may be stored while the next fills; wait before handing over a second.
+  while (unacked > 0) await sleep();
   const { bytes, description } = pack.finish();
   pack = new PackWriter(key, 'data');
   // Transfer needs a buffer of its own: a small Buffer may share Node's pool with others.
   const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
   unacked++;
   send({ kind: 'pack', pack: packSeq++, bytes: own, description }, [own.buffer as ArrayBuffer]);
+}
+
+/** Stored bytes that do not alias the read buffer (stored raw, they are that buffer's bytes). */
+function ownBytes(stored: StoredBytes, plain: Buffer): StoredBytes {
+  return stored.bytes === plain || stored.bytes.buffer === plain.buffer
+    ? { bytes: Buffer.from(plain), compression: stored.compression }
+    : stored;
 }
 
 function problemOf(err: unknown): { code: string; message: string } {

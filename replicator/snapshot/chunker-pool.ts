@@ -1,16 +1,23 @@
 // The main-thread side of the chunking workers (chunk-worker.ts): hands out files, answers "which
-// of these chunk ids are new?" so each new blob is stored once per run, and passes finished packs
-// to the uploader. A failed upload or a crashed worker fails every pending and later file.
+// of these chunk ids must you store?" so each new blob is stored once per run, and passes finished
+// packs to the store. A failed store or a crashed worker fails every pending and later file.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Hex64, PackDescription } from '../../repository/types.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import type { KnownFilter } from './known-filter.ts';
+import type { FileOutcome, FromWorker, ToWorker } from './protocol.ts';
 
-export interface ChunkedFile {
-  content: Hex64[];
-  size: number;
+export interface ChunkedFile extends FileOutcome {
+  /** Bytes of this file's chunks that this run stored (before compression). */
   newBytes: number;
-  problem?: { code: string; message: string; changed?: boolean };
+}
+
+export interface ChunkerPoolInit {
+  rootKey: Uint8Array;
+  repositoryId: Hex64;
+  chunker: { min: number; avg: number; max: number };
+  packSize: number;
+  known: KnownFilter;
 }
 
 export interface ChunkerPoolDeps {
@@ -26,22 +33,30 @@ interface WorkerState {
   flushed?: { resolve: () => void; reject: (err: unknown) => void };
 }
 
+interface Job {
+  resolve: (f: ChunkedFile) => void;
+  reject: (e: unknown) => void;
+  weight: number;
+  state: WorkerState;
+  newBytes: number;
+}
+
 // Under vitest the sources run as .ts (Node strips the types); the build runs the .js beside us.
 const WORKER_URL = new URL(`./chunk-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 export class ChunkerPool {
   private readonly workers: WorkerState[] = [];
   private readonly claimed = new Set<Hex64>();
-  private readonly jobs = new Map<number, { resolve: (f: ChunkedFile) => void; reject: (e: unknown) => void; size: number; state: WorkerState }>();
+  private readonly jobs = new Map<number, Job>();
+  private readonly deps: ChunkerPoolDeps;
   private nextJob = 0;
   private failure: unknown;
 
-  private readonly deps: ChunkerPoolDeps;
-
-  constructor(init: WorkerInit, deps: ChunkerPoolDeps, size = Math.max(1, availableParallelism())) {
+  constructor(init: ChunkerPoolInit, deps: ChunkerPoolDeps, size = Math.max(1, availableParallelism())) {
     this.deps = deps;
+    const workerData = { ...init, known: init.known.bits };
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL, { workerData: init });
+      const worker = new Worker(WORKER_URL, { workerData });
       const state: WorkerState = { worker, pendingBytes: 0 };
       worker.on('message', (msg: FromWorker) => this.onMessage(state, msg));
       worker.on('error', (err) => this.fail(err));
@@ -52,14 +67,16 @@ export class ChunkerPool {
     }
   }
 
-  /** Chunks, hashes and stores the new chunks of one regular file. */
+  /** Chunks and hashes one regular file; its new chunks end up in packs handed to storePack. */
   chunkFile(path: Buffer, size: number): Promise<ChunkedFile> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const state = this.workers.reduce((a, b) => (b.pendingBytes < a.pendingBytes ? b : a));
     const job = this.nextJob++;
-    state.pendingBytes += size + 4096;
+    // A per-file cost on top of the bytes, so many small files spread like a few big ones.
+    const weight = size + 16 * 1024;
+    state.pendingBytes += weight;
     return new Promise((resolve, reject) => {
-      this.jobs.set(job, { resolve, reject, size: size + 4096, state });
+      this.jobs.set(job, { resolve, reject, weight, state, newBytes: 0 });
       this.post(state, { kind: 'file', job, path: new Uint8Array(path), size });
     });
   }
@@ -85,13 +102,22 @@ export class ChunkerPool {
 
   private onMessage(state: WorkerState, msg: FromWorker): void {
     switch (msg.kind) {
-      case 'ids': {
-        const store = msg.ids.map((id) => {
-          if (this.claimed.has(id) || this.deps.isKnown(id)) return false;
-          this.claimed.add(id);
-          return true;
-        });
-        this.post(state, { kind: 'claims', job: msg.job, batch: msg.batch, store });
+      case 'chunks': {
+        const job = this.jobs.get(msg.job);
+        if (msg.batch >= 0) {
+          const store = msg.ids.map((id, i) => {
+            if (this.claimed.has(id) || this.deps.isKnown(id)) return false;
+            this.claimed.add(id);
+            if (job !== undefined) job.newBytes += msg.lengths[i]!;
+            return true;
+          });
+          this.post(state, { kind: 'claims', batch: msg.batch, store });
+        }
+        if (msg.done !== undefined && job !== undefined) {
+          this.jobs.delete(msg.job);
+          job.state.pendingBytes -= job.weight;
+          job.resolve({ ...msg.done, newBytes: job.newBytes });
+        }
         break;
       }
       case 'pack':
@@ -100,15 +126,6 @@ export class ChunkerPool {
           (err: unknown) => this.fail(err),
         );
         break;
-      case 'fileDone': {
-        const job = this.jobs.get(msg.job);
-        if (job === undefined) break;
-        this.jobs.delete(msg.job);
-        job.state.pendingBytes -= job.size;
-        const { content, size, newBytes, problem } = msg;
-        job.resolve(problem === undefined ? { content, size, newBytes } : { content, size, newBytes, problem });
-        break;
-      }
       case 'flushed':
         state.flushed?.resolve();
         state.flushed = undefined;

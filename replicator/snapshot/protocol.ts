@@ -1,11 +1,13 @@
 // Messages between the snapshot coordinator (main thread) and its chunking workers.
 //
-// A worker reads one file at a time into a reused buffer, cuts it with FastCDC, hashes each
-// chunk, and asks the coordinator which chunk ids it should store (the coordinator knows the
-// repository index and every id already claimed in this run, so each new blob is stored once).
-// The worker compresses and encrypts the claimed chunks into a data pack of its own; a full pack
-// goes back to the coordinator, which uploads it and acknowledges, so a worker never holds more
-// than one pack beyond the one being uploaded.
+// A worker reads one file at a time into a reused buffer, cuts it with FastCDC and hashes each
+// chunk. It sends the ids of each buffer's chunks to the coordinator, which knows the repository
+// index and every id claimed in this run, and answers which ones this worker must store, so each
+// new blob is stored once per run. The worker does not wait for that answer: it compresses the
+// chunks the start-of-run filter does not know, goes on reading, and seals claimed chunks into a
+// data pack of its own as answers arrive, in order. A full pack goes back to the coordinator,
+// which stores it and acknowledges; a worker holds at most one unacknowledged pack, and a bounded
+// amount of chunk data waiting for answers.
 import type { Hex64, PackDescription } from '../../repository/types.ts';
 
 export interface WorkerInit {
@@ -13,25 +15,25 @@ export interface WorkerInit {
   repositoryId: Hex64;
   chunker: { min: number; avg: number; max: number };
   packSize: number;
+  /** KnownFilter bits of the ids the repository held at the start. */
+  known: Uint32Array;
+}
+
+export interface FileOutcome {
+  content: Hex64[];
+  size: number;
+  /** Set when the file could not be read or changed while it was read. */
+  problem?: { code: string; message: string; changed?: boolean };
 }
 
 export type ToWorker =
   | { kind: 'file'; job: number; path: Uint8Array; size: number }
-  | { kind: 'claims'; job: number; batch: number; store: boolean[] }
+  | { kind: 'claims'; batch: number; store: boolean[] }
   | { kind: 'packStored'; pack: number }
   | { kind: 'flush' };
 
 export type FromWorker =
-  | { kind: 'ids'; job: number; batch: number; ids: Hex64[] }
+  /** The chunk ids of one buffer of a file; `done` comes with the file's last batch. */
+  | { kind: 'chunks'; job: number; batch: number; ids: Hex64[]; lengths: number[]; done?: FileOutcome }
   | { kind: 'pack'; pack: number; bytes: Uint8Array; description: PackDescription }
-  | {
-      kind: 'fileDone';
-      job: number;
-      content: Hex64[];
-      size: number;
-      /** Bytes read that were new to the repository (before compression). */
-      newBytes: number;
-      /** Set when the file could not be read or changed while it was read. */
-      problem?: { code: string; message: string; changed?: boolean };
-    }
   | { kind: 'flushed' };

@@ -13,6 +13,8 @@ import { encodeTree } from '../../repository/tree.ts';
 import type { Hex64, PackDescription, SnapshotManifest, TreeNode } from '../../repository/types.ts';
 import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
+import { GcHint } from './gc-hint.ts';
+import { KnownFilter } from './known-filter.ts';
 import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts';
 
 export interface SnapshotDirectoryOptions {
@@ -52,19 +54,24 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
   const time = clock.now().toISOString();
   const cache = await ChangeCache.load(options.cacheDir, repo.config.id, source);
   const newPacks: PackDescription[] = [];
+  const gcHint = new GcHint(32 * 1024 * 1024);
   const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
     await repo.savePack(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     newPacks.push(description);
     index.addPack(description);
+    gcHint.allocated(bytes.byteLength);
   };
 
   const trees = new TreeStore(repo, index, storePack);
+  const known = KnownFilter.forCount(index.blobCount);
+  for (const pack of index.packs()) for (const blob of pack.blobs) known.add(blob.id);
   const pool = new ChunkerPool(
     {
       rootKey: repo.key.exportRaw(),
       repositoryId: repo.config.id,
       chunker: repo.config.chunker,
       packSize: repo.config.packSize,
+      known,
     },
     { isKnown: (id) => index.has(id), storePack },
     options.workers,

@@ -104,12 +104,16 @@ export class TreeBuilder {
       this.stats.unchanged++;
     } else if (st.nlink > 1n) {
       const inode = `${st.dev}:${st.ino}`;
-      let shared = this.hardlinks.get(inode);
+      const shared = this.hardlinks.get(inode);
       if (shared === undefined) {
-        shared = this.readFile(full, Number(st.size));
-        this.hardlinks.set(inode, shared);
+        const read = this.readFile(full, Number(st.size));
+        this.hardlinks.set(inode, read);
+        chunked = await read;
+      } else {
+        // Another name of an inode already read: its chunks were counted (and stored) once.
+        const first = await shared;
+        chunked = first === undefined ? undefined : { ...first, newBytes: 0 };
       }
-      chunked = await shared;
     } else {
       chunked = await this.readFile(full, Number(st.size));
     }

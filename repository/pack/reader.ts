@@ -1,6 +1,7 @@
 // Reads packs (FORMAT.md section 4) from untrusted bytes. Every failure is an IntegrityError (or,
 // for an authenticated header this version cannot read, a FormatError) naming the pack object;
 // no plaintext leaves here before its blob id has been checked.
+import type { KeyObject } from 'node:crypto';
 import { open, TAG_LENGTH } from '../crypto/aead.ts';
 import { isHex64, sha256Hex } from '../crypto/hash.ts';
 import type { RootKey } from '../crypto/root-key.ts';
@@ -96,7 +97,7 @@ export function openBlob(key: RootKey, salt: Buffer, entry: PackEntry, sealed: U
   return openWithPackKey(key, key.packKey(salt), entry, sealed, objectName);
 }
 
-function openWithPackKey(key: RootKey, packKey: Buffer, entry: PackEntry, sealed: Uint8Array, objectName: string): Buffer {
+function openWithPackKey(key: RootKey, packKey: KeyObject, entry: PackEntry, sealed: Uint8Array, objectName: string): Buffer {
   const fail = (problem: string, cause?: unknown): IntegrityError =>
     new IntegrityError(`${objectName}: blob ${entry.id} ${problem}`, { object: objectName, cause });
   if (sealed.length !== entry.storedLength) throw fail(`is ${sealed.length} bytes, ${entry.storedLength} announced`);

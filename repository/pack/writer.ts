@@ -1,8 +1,9 @@
 // Builds one pack in memory (FORMAT.md section 4): blobs sealed at their final offsets as they
 // come, then the encrypted header and the trailer. A pack is small (packSize, 16 MiB by default),
 // so it is assembled whole and written with one put.
+import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { seal, TAG_LENGTH } from '../crypto/aead.ts';
+import { seal, sealParts, TAG_LENGTH } from '../crypto/aead.ts';
 import { isHex64, sha256Hex } from '../crypto/hash.ts';
 import type { RootKey } from '../crypto/root-key.ts';
 import type { BlobType, Compression, Hex64, PackDescription, PackEntry } from '../types.ts';
@@ -34,7 +35,7 @@ const MAX_ENTRY_JSON = 2 + 64 + 1 + 2 + 2 + 3 * 17 + 2;
  */
 export class PackWriter {
   readonly type: BlobType;
-  private readonly packKey: Buffer;
+  private readonly packKey: KeyObject;
   private readonly salt: Buffer;
   private readonly sealed: Buffer[] = [];
   private readonly entries: PackEntry[] = [];
@@ -90,14 +91,15 @@ export class PackWriter {
     // Readers refuse a compressed blob larger than its plaintext (it bounds entries), so never write one.
     if (stored.length > rawLength) throw new RangeError(`compressed blob ${id} is larger than its plaintext`);
     const offset = this.blobBytes;
-    const sealed = seal(this.packKey, blobNonce(offset), stored, blobAad(this.type, compression, id));
-    const entry: PackEntry = { id, type: this.type, compression, offset, storedLength: sealed.length, rawLength };
+    const [body, tag] = sealParts(this.packKey, blobNonce(offset), stored, blobAad(this.type, compression, id));
+    const storedLength = body.length + tag.length;
+    const entry: PackEntry = { id, type: this.type, compression, offset, storedLength, rawLength };
     const entryJson = JSON.stringify(encodeEntry(entry)).length + (this.entries.length > 0 ? 1 : 0);
     if (this.headerJson + entryJson > MAX_HEADER_PLAINTEXT) throw new RangeError('pack header would exceed 16 MiB');
-    this.sealed.push(sealed);
+    this.sealed.push(body, tag);
     this.entries.push(entry);
     this.ids.add(id);
-    this.blobBytes += sealed.length;
+    this.blobBytes += storedLength;
     this.headerJson += entryJson;
   }
 

@@ -2,9 +2,7 @@
 // pack by pack in parallel and out of order (each blob verified before a byte of it is written),
 // then hard links, symlinks and special files, then metadata, deepest folders last. A damaged
 // pack fails only the files that need it; those files are removed, never left half-written.
-import { spawnSync } from 'node:child_process';
 import { link, lchown, lutimes, mkdir, realpath, symlink } from 'node:fs/promises';
-import path from 'node:path';
 import { GeorepError, describeError } from '../../core/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
@@ -16,9 +14,11 @@ import {
   createFile,
   existing,
   makeDir,
+  makeFifo,
   openForWrite,
   openNoFollow,
   removeQuietly,
+  type NoFollowKind,
   type Overwrite,
 } from './safe-fs.ts';
 
@@ -82,6 +82,8 @@ class RestoreRun {
   private readonly blockedDirs = new Set<string>();
   private readonly failedFiles = new Set<number>();
   private readonly skippedFiles = new Set<number>();
+  /** Files this run created: the only ones it may remove when they fail. */
+  private readonly createdFiles = new Set<number>();
   private bytesDone = 0;
   private readonly plan: RestorePlan;
   private readonly target: Buffer;
@@ -96,22 +98,25 @@ class RestoreRun {
   }
 
   async run(): Promise<RestoreResult> {
+    // Folders in order (a parent before its children); everything within a phase in parallel,
+    // since a restore of many small files is bound by file system round trips, not bytes.
     for (const dir of this.plan.dirs) await this.makeDirectory(dir);
-    for (const file of this.plan.files) if (file.linkTo === undefined) await this.prepareFile(file);
+    const files = this.plan.files.filter((f) => f.linkTo === undefined);
+    await eachLimited(files, FS_PARALLEL, (file) => this.prepareFile(file));
     const limit = new Semaphore(this.options.concurrency ?? 4);
     await Promise.all(this.plan.packs.flatMap((work) => spans(work).map((span) => limit.run(() => this.fillSpan(work.pack, span)))));
-    for (const index of this.failedFiles) await removeQuietly(this.abs(this.plan.files[index]!.rel));
+    // Only what this run created: a file that failed before that may sit below a folder that is
+    // not ours (a symlink planted in the target), and removing it would reach outside the target.
+    const created = [...this.failedFiles].filter((index) => this.createdFiles.has(index));
+    await eachLimited(created, FS_PARALLEL, (index) => removeQuietly(this.abs(this.plan.files[index]!.rel)));
     for (const file of this.plan.files) if (file.linkTo !== undefined) await this.makeHardLink(file);
     for (const item of this.plan.symlinks) await this.makeSymlink(item);
     for (const item of this.plan.specials) await this.makeSpecial(item);
-    for (const file of this.plan.files) {
-      if (file.linkTo === undefined && !this.failedFiles.has(file.index) && !this.skippedFiles.has(file.index)) {
-        await this.applyMetadata(file, false);
-      }
-    }
+    const written = files.filter((f) => !this.failedFiles.has(f.index) && !this.skippedFiles.has(f.index));
+    await eachLimited(written, FS_PARALLEL, (file) => this.applyMetadata(file, 'file'));
     // Deepest first, so setting a folder's mtime is not undone by restoring into it.
     for (const dir of [...this.plan.dirs].reverse()) {
-      if (!this.isBlocked(dir.rel) && !this.blockedDirs.has(dir.rel.toString('latin1'))) await this.applyMetadata(dir, true);
+      if (!this.isBlocked(dir.rel) && !this.blockedDirs.has(dir.rel.toString('latin1'))) await this.applyMetadata(dir, 'dir');
     }
     return this.result;
   }
@@ -179,6 +184,7 @@ class RestoreRun {
         }
       }
       await createFile(abs, file.node.size ?? 0);
+      this.createdFiles.add(file.index);
       this.result.files++;
     } catch (err) {
       this.failedFiles.add(file.index);
@@ -189,22 +195,24 @@ class RestoreRun {
   private async fillSpan(pack: Hex64, span: PackWork['blobs']): Promise<void> {
     const wanted = span.filter((b) => b.uses.some((u) => this.wants(u.file)));
     if (wanted.length === 0) return;
-    let plaintexts: Buffer[];
+    let plaintexts: (Buffer | Error)[];
     try {
-      plaintexts = await this.options.reader.readFromPack(pack, wanted.map((b) => b.entry));
+      // Each blob is checked on its own: a damaged one fails only the files that need it.
+      plaintexts = await this.options.reader.readEachFromPack(pack, wanted.map((b) => b.entry));
     } catch (err) {
-      // Nothing of a damaged span is written; every file that needed it fails.
-      for (const b of wanted) {
-        for (const u of b.uses) {
-          if (!this.wants(u.file)) continue;
-          this.failedFiles.add(u.file);
-          this.problem(this.plan.files[u.file]!.rel, err);
-        }
-      }
-      return;
+      plaintexts = wanted.map(() => (err instanceof Error ? err : new Error(String(err))));
     }
     for (let i = 0; i < wanted.length; i++) {
       const plain = plaintexts[i]!;
+      if (plain instanceof Error) {
+        // Not a byte of a blob that failed its checks is written; its files fail.
+        for (const u of wanted[i]!.uses) {
+          if (!this.wants(u.file)) continue;
+          this.failedFiles.add(u.file);
+          this.problem(this.plan.files[u.file]!.rel, plain);
+        }
+        continue;
+      }
       for (const use of wanted[i]!.uses) {
         if (!this.wants(use.file)) continue;
         const file = this.plan.files[use.file]!;
@@ -271,14 +279,13 @@ class RestoreRun {
     }
     try {
       if (!(await this.placeFree(abs))) return;
-      const made = spawnSync('mkfifo', ['-m', (item.node.mode & 0o777).toString(8), '--', path.basename(abs.toString())], {
-        cwd: path.dirname(abs.toString()),
-      });
-      if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr.toString().trim()}`);
-      this.result.specials++;
+      await makeFifo(this.target, abs);
     } catch (err) {
       this.problem(item.rel, err);
+      return;
     }
+    this.result.specials++;
+    await this.applyMetadata(item, 'fifo');
   }
 
   /** Applies the overwrite rule to a place where a link or special file is to be made. */
@@ -292,10 +299,10 @@ class RestoreRun {
     return clearPlace(abs);
   }
 
-  private async applyMetadata(item: PlannedItem, directory: boolean): Promise<void> {
+  private async applyMetadata(item: PlannedItem, kind: NoFollowKind): Promise<void> {
     const { node } = item;
     try {
-      const fh = await openNoFollow(this.abs(item.rel), directory);
+      const fh = await openNoFollow(this.abs(item.rel), kind);
       try {
         if (process.getuid?.() === 0) await fh.chown(node.uid, node.gid);
         await fh.chmod(node.mode);
@@ -308,6 +315,17 @@ class RestoreRun {
       this.problem(item.rel, err);
     }
   }
+}
+
+/** File system operations in flight at once in the per-file phases. */
+const FS_PARALLEL = 32;
+
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /** Cuts a pack's needed blobs into spans fetched with one ranged read each. */
