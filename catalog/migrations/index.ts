@@ -1,0 +1,11 @@
+// Every migration this program knows, in order. Add a file NNNN_name.ts exporting `sql` and list
+// it here; versions run 1, 2, 3... without gaps.
+import { sql as initial } from './0001_initial.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];

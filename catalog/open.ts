@@ -1,0 +1,34 @@
+// Chooses the catalog: a postgres:// (or postgresql://) URL means a shared PostgreSQL; anything
+// else the embedded PGlite folder under the georep home.
+import path from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import type { CatalogDb } from './db.ts';
+import { openPglite } from './pglite.ts';
+import { openPostgres } from './postgres.ts';
+import { redactUrl } from './redact.ts';
+
+export interface OpenCatalogOptions {
+  /** A postgres:// or postgresql:// URL; absent for the embedded catalog. */
+  url?: string;
+  /** The georep home folder; the embedded catalog is its `catalog` folder. */
+  home: string;
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** Opens the catalog the options name. It is not migrated: call migrate() next. */
+export async function openCatalog(options: OpenCatalogOptions): Promise<CatalogDb> {
+  const { url } = options;
+  if (url !== undefined && url !== '') {
+    if (!isPostgresUrl(url)) {
+      throw new UsageError(
+        `the catalog URL ${redactUrl(url)} is not a postgres:// or postgresql:// URL; ` +
+          'leave it out to use the embedded catalog',
+      );
+    }
+    return openPostgres(url);
+  }
+  return openPglite(path.join(options.home, 'catalog'));
+}
