@@ -46,6 +46,19 @@ export class BlobReader {
    * plaintexts in the order given. Any damaged blob fails the whole call, naming the pack.
    */
   async readFromPack(pack: Hex64, entries: PackEntry[]): Promise<Buffer[]> {
+    return (await this.readEachFromPack(pack, entries)).map((result) => {
+      if (result instanceof Error) throw result;
+      return result;
+    });
+  }
+
+  /**
+   * As readFromPack(), but each blob is checked on its own: a damaged blob gives its error (naming
+   * the pack) in its place and the others still give their plaintext, so one bad blob costs only
+   * the files that need it. A span that cannot be fetched, or a pack without a sound trailer,
+   * still fails the whole call.
+   */
+  async readEachFromPack(pack: Hex64, entries: PackEntry[]): Promise<(Buffer | IntegrityError)[]> {
     if (entries.length === 0) return [];
     const salt = await this.saltOf(pack);
     const start = Math.min(...entries.map((e) => e.offset));
@@ -55,9 +68,14 @@ export class BlobReader {
     if (span.length !== end - start) {
       throw new IntegrityError(`pack ${name} is shorter than its index says`, { object: name });
     }
-    return entries.map((e) =>
-      openBlob(this.repo.key, salt, e, span.subarray(e.offset - start, e.offset - start + e.storedLength), name),
-    );
+    return entries.map((e) => {
+      try {
+        return openBlob(this.repo.key, salt, e, span.subarray(e.offset - start, e.offset - start + e.storedLength), name);
+      } catch (err) {
+        if (err instanceof IntegrityError) return err;
+        throw err;
+      }
+    });
   }
 
   private saltOf(pack: Hex64): Promise<Buffer> {

@@ -2,6 +2,7 @@
 // where under the target, and which blobs of which packs fill which file ranges. Names come from
 // trees that were authenticated and validated (repository/tree.ts), and are checked once more
 // here, because a path that leaves the target is the one mistake a restore must never make.
+import { UsageError } from '../../core/errors.ts';
 import { FormatError } from '../../repository/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
@@ -136,7 +137,8 @@ export async function planRestore(
 /** Finds the node at `subPath` ('a/b/c', relative to the snapshot root), or undefined. */
 export async function findNode(reader: BlobReader, rootTree: Hex64, subPath: string): Promise<TreeNode | undefined> {
   const parts = subPath.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new FormatError(`path ${JSON.stringify(subPath)} must not contain '..'`);
+  // The path is what the user typed: a bad one is a usage error (exit 2), not damage.
+  if (parts.includes('..')) throw new UsageError(`path ${JSON.stringify(subPath)} must not contain '..'`);
   let tree: Hex64 | undefined = rootTree;
   let found: TreeNode | undefined;
   for (const part of parts) {

@@ -3,8 +3,11 @@
 // real folder, by lstat) before anything goes inside it, and every file is opened with O_NOFOLLOW.
 // A process racing the restore could still swap a checked folder for a link; the target is
 // expected to be owned by the restoring user.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import type { Stats } from 'node:fs';
 
 export type Overwrite = 'never' | 'if-changed' | 'always';
@@ -55,8 +58,30 @@ export function openForWrite(abs: Buffer): Promise<FileHandle> {
   return open(abs, constants.O_WRONLY | constants.O_NOFOLLOW);
 }
 
-export function openNoFollow(abs: Buffer, directory = false): Promise<FileHandle> {
-  return open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | (directory ? constants.O_DIRECTORY : 0));
+export type NoFollowKind = 'file' | 'dir' | 'fifo';
+
+/** Opens what the restore made, for its metadata; a FIFO without waiting for a writer. */
+export function openNoFollow(abs: Buffer, kind: NoFollowKind = 'file'): Promise<FileHandle> {
+  const extra = kind === 'dir' ? constants.O_DIRECTORY : kind === 'fifo' ? constants.O_NONBLOCK : 0;
+  return open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | extra);
+}
+
+/**
+ * Makes a FIFO at `abs`, owner-only until its metadata is applied. Node has no mkfifo(), and
+ * mkfifo(1) takes its path as text while names are bytes (not always UTF-8): the FIFO is made
+ * under a temporary ASCII name in `root` (the target) and renamed into place, which takes any
+ * name and replaces, never follows, a link that appeared there.
+ */
+export async function makeFifo(root: Buffer, abs: Buffer): Promise<void> {
+  const temp = path.join(root.toString(), `.georep-fifo-${randomBytes(8).toString('hex')}`);
+  const made = spawnSync('mkfifo', ['-m', '600', '--', temp]);
+  if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr?.toString().trim() || made.error?.message}`);
+  try {
+    await rename(temp, abs);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function removeQuietly(abs: Buffer): Promise<void> {
