@@ -1,0 +1,133 @@
+// npm run bench: georep against restic, on the same machine, the same data and in the same run.
+// Generates (or reuses) the dataset, runs both tools through the same steps, prints a table and
+// writes bench/results/<date>-<host>.json and bench/results/latest.json.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from './args.ts';
+import { hashTree } from './compare.ts';
+import type { HashedTree } from './compare.ts';
+import { ensureDataset, round, secondsSince } from './dataset.ts';
+import { georepDriver } from './georep.ts';
+import { ensureProgram } from './install.ts';
+import { makeProfile } from './layout.ts';
+import { TIME, stepTimeoutS } from './measure.ts';
+import { printTable, ratios, targets, toolJson } from './report.ts';
+import type { Machine, Results } from './report.ts';
+import { resticDriver } from './restic.ts';
+import { runSession } from './session.ts';
+import type { SessionContext, ToolResult } from './session.ts';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.dirname(benchDir);
+const workRoot = path.join(benchDir, 'work');
+const resultsDir = path.join(benchDir, 'results');
+
+const runStarted = process.hrtime.bigint();
+const log = (s: string): void => console.error(`[${secondsSince(runStarted).toFixed(1).padStart(6)} s] ${s}`);
+
+const args = parseArgs(process.argv.slice(2));
+const machine: Machine = {
+  host: os.hostname().split('.')[0] ?? 'host',
+  cpus: os.availableParallelism(),
+  cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+  memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  node: process.version,
+};
+console.log(`machine: ${machine.host}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);
+ensureProgram(TIME, 'time', log);
+
+const profile = makeProfile(args.small, args.scale);
+const genStarted = process.hrtime.bigint();
+const data = await ensureDataset(path.join(benchDir, 'data'), profile, args.seed, log);
+const m = data.manifest;
+const dataset = {
+  name: profile.name,
+  seed: m.seed,
+  generator: m.generator,
+  v1: m.v1,
+  v2: m.v2,
+  changedBytes: m.edits.changedBytes,
+  changedPct: round((100 * m.edits.changedBytes) / m.v1.bytes, 2),
+  editedFiles: m.edits.editedFiles,
+  newFiles: m.edits.newFiles,
+  deletedFiles: m.edits.deletedFiles,
+  generatedSeconds: m.generatedSeconds,
+  reused: !data.generated,
+  preparedSeconds: round(secondsSince(genStarted), 1),
+};
+console.log(
+  `dataset ${profile.name}: v1 ${m.v1.files} files ${(m.v1.bytes / 2 ** 20).toFixed(1)} MiB; v2 ${m.v2.files} files, ` +
+    `${dataset.changedPct}% changed; ${data.generated ? `generated in ${m.generatedSeconds} s` : `reused (generated in ${m.generatedSeconds} s)`}`,
+);
+
+let expected: Promise<HashedTree> | undefined;
+const ctxFor = (tool: string): SessionContext => ({
+  v1: data.v1,
+  v2: data.v2,
+  src: path.join(workRoot, 'src'),
+  restoreDir: path.join(workRoot, tool, 'restore'),
+  // Hashed once, when the first restore needs it, and shared by both tools.
+  expectedV2: () => (expected ??= hashTree(data.v2)),
+  keep: args.keep,
+  log,
+});
+
+await rm(workRoot, { recursive: true, force: true });
+const results: Partial<Record<'restic' | 'georep', ToolResult>> = {};
+if (args.only !== 'georep') {
+  const dir = path.join(workRoot, 'restic');
+  await mkdir(dir, { recursive: true });
+  const d = await resticDriver(dir, { timeoutS: stepTimeoutS(args.scale), log });
+  results.restic = await runSession(d, ctxFor('restic'), d.notes);
+  if (!args.keep) await rm(dir, { recursive: true, force: true });
+}
+if (args.only !== 'restic') {
+  const dir = path.join(workRoot, 'georep');
+  await mkdir(dir, { recursive: true });
+  const d = await georepDriver(projectRoot, dir, {
+    build: !args.noBuild,
+    keep: args.keep,
+    timeoutS: stepTimeoutS(args.scale),
+    log,
+  });
+  results.georep = await runSession(d, ctxFor('georep'), d.notes);
+  if (!args.keep) await rm(dir, { recursive: true, force: true });
+}
+if (!args.keep) await rm(workRoot, { recursive: true, force: true });
+
+const restic = results.restic && toolJson(results.restic);
+const georep = results.georep && toolJson(results.georep);
+const wallRatio = ratios(restic, georep);
+const date = new Date().toISOString();
+const res: Results = {
+  schema: 1,
+  date,
+  machine,
+  args: { small: args.small, scale: args.scale, seed: args.seed, only: args.only ?? 'both' },
+  dataset,
+  tools: { ...(restic && { restic }), ...(georep && { georep }) },
+  wallRatio,
+};
+const t = targets(georep, wallRatio);
+if (t) res.targets = t;
+
+console.log(
+  `\nrestic ${restic?.version ?? '-'}, georep ${georep?.version ?? '-'}; dataset ${profile.name} ` +
+    `(${(m.v1.bytes / 2 ** 20).toFixed(0)} MiB, ${m.v1.files} files)\n`,
+);
+printTable(res, (s) => console.log(s));
+
+await mkdir(resultsDir, { recursive: true });
+const suffix = profile.name === 'x1' ? '' : `-${profile.name}`;
+const name = `${date.slice(0, 19).replace(/:/g, '-')}Z-${machine.host}${suffix}.json`;
+const json = JSON.stringify(res, null, 1) + '\n';
+await writeFile(path.join(resultsDir, name), json);
+await writeFile(path.join(resultsDir, 'latest.json'), json);
+console.log(`\nresults: bench/results/${name} (and latest.json); total ${secondsSince(runStarted).toFixed(0)} s`);
+
+// A restore that differs from what was backed up is a failure of the run, whichever tool did it.
+const mismatch = [restic, georep].some((x) => x?.restoreCheck && !x.restoreCheck.ok);
+process.exitCode = mismatch ? 1 : 0;
