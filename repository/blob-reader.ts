@@ -78,6 +78,27 @@ export class BlobReader {
     });
   }
 
+  /**
+   * The raw bytes of a span covering `entries`, with what is needed to open its blobs elsewhere
+   * (a restore's writer threads): the pack's salt and its object name. Nothing is decrypted here.
+   */
+  async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<{ salt: Buffer; start: number; span: Buffer; name: string }> {
+    const salt = await this.saltOf(pack);
+    const start = Math.min(...entries.map((e) => e.offset));
+    const end = Math.max(...entries.map((e) => e.offset + e.storedLength));
+    const name = this.repo.packObjectName(pack);
+    const span = await this.repo.loadPackRange(pack, start, end - start);
+    if (span.length !== end - start) {
+      throw new IntegrityError(`pack ${name} is shorter than its index says`, { object: name });
+    }
+    return { salt, start, span, name };
+  }
+
+  /** The key that opens this repository's blobs, to hand to writer threads. */
+  get repositoryKey(): { rootKey: Buffer; repositoryId: Hex64 } {
+    return { rootKey: this.repo.key.exportRaw(), repositoryId: this.repo.key.repositoryId };
+  }
+
   private saltOf(pack: Hex64): Promise<Buffer> {
     let salt = this.salts.get(pack);
     if (salt === undefined) {

@@ -10,17 +10,19 @@ import type { Hex64, PackEntry, TreeNode } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
 import { findNode, planRestore, type PackWork, type PlannedFile, type PlannedItem, type RestorePlan } from './plan.ts';
 import {
+  applyMetadataSync,
   clearPlace,
-  createFile,
+  clearPlaceSync,
+  createFileSync,
   existing,
+  existingSync,
   makeDir,
   makeFifo,
-  openForWrite,
-  openNoFollow,
   removeQuietly,
   type NoFollowKind,
   type Overwrite,
 } from './safe-fs.ts';
+import { WritePool } from './write-pool.ts';
 
 export interface RestoreOptions {
   reader: BlobReader;
@@ -98,13 +100,21 @@ class RestoreRun {
   }
 
   async run(): Promise<RestoreResult> {
-    // Folders in order (a parent before its children); everything within a phase in parallel,
-    // since a restore of many small files is bound by file system round trips, not bytes.
+    // Folders in order (a parent before its children). The per-file phases use synchronous
+    // calls: they are bound by system calls, and nothing else waits on the event loop then.
     for (const dir of this.plan.dirs) await this.makeDirectory(dir);
     const files = this.plan.files.filter((f) => f.linkTo === undefined);
-    await eachLimited(files, FS_PARALLEL, (file) => this.prepareFile(file));
-    const limit = new Semaphore(this.options.concurrency ?? 4);
-    await Promise.all(this.plan.packs.flatMap((work) => spans(work).map((span) => limit.run(() => this.fillSpan(work.pack, span)))));
+    for (const file of files) this.prepareFile(file);
+    const pool = new WritePool(this.options.reader.repositoryKey);
+    try {
+      // Two spans per writer in flight: one being written while the next is fetched.
+      const limit = new Semaphore(this.options.concurrency ?? pool.size * 2);
+      await Promise.all(
+        this.plan.packs.flatMap((work) => spans(work).map((span) => limit.run(() => this.fillSpan(pool, work.pack, span)))),
+      );
+    } finally {
+      await pool.close();
+    }
     // Only what this run created: a file that failed before that may sit below a folder that is
     // not ours (a symlink planted in the target), and removing it would reach outside the target.
     const created = [...this.failedFiles].filter((index) => this.createdFiles.has(index));
@@ -112,11 +122,12 @@ class RestoreRun {
     for (const file of this.plan.files) if (file.linkTo !== undefined) await this.makeHardLink(file);
     for (const item of this.plan.symlinks) await this.makeSymlink(item);
     for (const item of this.plan.specials) await this.makeSpecial(item);
-    const written = files.filter((f) => !this.failedFiles.has(f.index) && !this.skippedFiles.has(f.index));
-    await eachLimited(written, FS_PARALLEL, (file) => this.applyMetadata(file, 'file'));
+    for (const file of files) {
+      if (!this.failedFiles.has(file.index) && !this.skippedFiles.has(file.index)) this.applyMetadataSync(file, 'file');
+    }
     // Deepest first, so setting a folder's mtime is not undone by restoring into it.
     for (const dir of [...this.plan.dirs].reverse()) {
-      if (!this.isBlocked(dir.rel) && !this.blockedDirs.has(dir.rel.toString('latin1'))) await this.applyMetadata(dir, 'dir');
+      if (!this.isBlocked(dir.rel) && !this.blockedDirs.has(dir.rel.toString('latin1'))) this.applyMetadataSync(dir, 'dir');
     }
     return this.result;
   }
@@ -158,7 +169,7 @@ class RestoreRun {
   }
 
   /** Decides whether a file is (re)written, and creates it empty at its full size. */
-  private async prepareFile(file: PlannedFile): Promise<void> {
+  private prepareFile(file: PlannedFile): void {
     if (this.isBlocked(file.rel)) {
       this.failedFiles.add(file.index);
       this.problem(file.rel, new Error('its folder could not be restored'), 'BLOCKED');
@@ -166,7 +177,7 @@ class RestoreRun {
     }
     const abs = this.abs(file.rel);
     try {
-      const found = await existing(abs);
+      const found = existingSync(abs);
       if (found.kind === 'present') {
         const same =
           found.stats.isFile() &&
@@ -177,13 +188,13 @@ class RestoreRun {
           this.result.skipped++;
           return;
         }
-        if (!(await clearPlace(abs))) {
+        if (!clearPlaceSync(abs)) {
           this.failedFiles.add(file.index);
           this.problem(file.rel, new Error('a folder is in the way'), 'EXISTS');
           return;
         }
       }
-      await createFile(abs, file.node.size ?? 0);
+      createFileSync(abs, file.node.size ?? 0);
       this.createdFiles.add(file.index);
       this.result.files++;
     } catch (err) {
@@ -192,46 +203,37 @@ class RestoreRun {
     }
   }
 
-  private async fillSpan(pack: Hex64, span: PackWork['blobs']): Promise<void> {
+  private async fillSpan(pool: WritePool, pack: Hex64, span: PackWork['blobs']): Promise<void> {
     const wanted = span.filter((b) => b.uses.some((u) => this.wants(u.file)));
     if (wanted.length === 0) return;
-    let plaintexts: (Buffer | Error)[];
+    const failAll = (err: unknown): void => {
+      for (const b of wanted) for (const u of b.uses) this.failFile(u.file, err);
+    };
+    let fetched: Awaited<ReturnType<BlobReader['fetchSpan']>>;
     try {
-      // Each blob is checked on its own: a damaged one fails only the files that need it.
-      plaintexts = await this.options.reader.readEachFromPack(pack, wanted.map((b) => b.entry));
+      fetched = await this.options.reader.fetchSpan(pack, wanted.map((b) => b.entry));
     } catch (err) {
-      plaintexts = wanted.map(() => (err instanceof Error ? err : new Error(String(err))));
+      failAll(err);
+      return;
     }
-    for (let i = 0; i < wanted.length; i++) {
-      const plain = plaintexts[i]!;
-      if (plain instanceof Error) {
-        // Not a byte of a blob that failed its checks is written; its files fail.
-        for (const u of wanted[i]!.uses) {
-          if (!this.wants(u.file)) continue;
-          this.failedFiles.add(u.file);
-          this.problem(this.plan.files[u.file]!.rel, plain);
-        }
-        continue;
-      }
-      for (const use of wanted[i]!.uses) {
-        if (!this.wants(use.file)) continue;
-        const file = this.plan.files[use.file]!;
-        try {
-          const fh = await openForWrite(this.abs(file.rel));
-          try {
-            await fh.write(plain, 0, plain.length, use.offset);
-          } finally {
-            await fh.close();
-          }
-          this.result.bytes += plain.length;
-          this.bytesDone += plain.length;
-          this.options.onProgress?.(this.bytesDone, this.plan.totalBytes);
-        } catch (err) {
-          this.failedFiles.add(use.file);
-          this.problem(file.rel, err);
-        }
-      }
-    }
+    const blobs = wanted.map((b) => ({
+      entry: b.entry,
+      writes: b.uses
+        .filter((u) => this.wants(u.file))
+        .map((u) => ({ file: u.file, path: new Uint8Array(this.abs(this.plan.files[u.file]!.rel)), offset: u.offset })),
+    }));
+    // Each blob is checked on its own in the writer: a damaged one fails only the files that need it.
+    const done = await pool.write({ pack: fetched.name, salt: fetched.salt, start: fetched.start, span: fetched.span, blobs });
+    for (const f of done.failures) this.failFile(f.file, Object.assign(new Error(f.message), { code: f.code }));
+    this.result.bytes += done.bytes;
+    this.bytesDone += done.bytes;
+    this.options.onProgress?.(this.bytesDone, this.plan.totalBytes);
+  }
+
+  private failFile(file: number, err: unknown): void {
+    if (!this.wants(file)) return;
+    this.failedFiles.add(file);
+    this.problem(this.plan.files[file]!.rel, err);
   }
 
   private wants(file: number): boolean {
@@ -285,7 +287,7 @@ class RestoreRun {
       return;
     }
     this.result.specials++;
-    await this.applyMetadata(item, 'fifo');
+    this.applyMetadataSync(item, 'fifo');
   }
 
   /** Applies the overwrite rule to a place where a link or special file is to be made. */
@@ -299,18 +301,9 @@ class RestoreRun {
     return clearPlace(abs);
   }
 
-  private async applyMetadata(item: PlannedItem, kind: NoFollowKind): Promise<void> {
-    const { node } = item;
+  private applyMetadataSync(item: PlannedItem, kind: NoFollowKind): void {
     try {
-      const fh = await openNoFollow(this.abs(item.rel), kind);
-      try {
-        if (process.getuid?.() === 0) await fh.chown(node.uid, node.gid);
-        await fh.chmod(node.mode);
-        const mtime = Number(node.mtimeNs / 1000n) / 1e6;
-        await fh.utimes(mtime, mtime);
-      } finally {
-        await fh.close();
-      }
+      applyMetadataSync(this.abs(item.rel), item.node, kind);
     } catch (err) {
       this.problem(item.rel, err);
     }

@@ -1,0 +1,36 @@
+// Messages between a restore and its writer threads. The main thread plans and fetches pack
+// spans; a writer authenticates and decompresses each blob of a span (pack/reader.ts openBlob:
+// nothing unverified comes out) and writes it into every file and offset that needs it.
+import type { PackEntry } from '../../repository/types.ts';
+
+export interface WriterInit {
+  rootKey: Uint8Array;
+  repositoryId: string;
+}
+
+export interface SpanWrite {
+  /** Index of the file in the restore plan, echoed back in failures. */
+  file: number;
+  /** Absolute path of a file the restore created (opened without following links). */
+  path: Uint8Array;
+  offset: number;
+}
+
+export interface SpanJob {
+  kind: 'span';
+  id: number;
+  /** The pack's object name, for errors. */
+  pack: string;
+  salt: Uint8Array;
+  /** Pack offset of span[0]. */
+  start: number;
+  span: Uint8Array;
+  blobs: { entry: PackEntry; writes: SpanWrite[] }[];
+}
+
+export interface SpanDone {
+  kind: 'done';
+  id: number;
+  bytes: number;
+  failures: { file: number; code: string; message: string }[];
+}
