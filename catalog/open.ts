@@ -3,8 +3,6 @@
 import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import type { CatalogDb } from './db.ts';
-import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
 import { redactUrl } from './redact.ts';
 
 export interface OpenCatalogOptions {
@@ -28,7 +26,8 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<CatalogD
           'leave it out to use the embedded catalog',
       );
     }
-    return openPostgres(url);
+    // Loaded on demand: each driver costs memory and start-up time the other choice never needs.
+    return (await import('./postgres.ts')).openPostgres(url);
   }
-  return openPglite(path.join(options.home, 'catalog'));
+  return (await import('./pglite.ts')).openPglite(path.join(options.home, 'catalog'));
 }

@@ -7,13 +7,19 @@ import { resolveCredentials } from '../sites/credentials.ts';
 import { FileSite } from '../sites/file/file-site.ts';
 import { probeFile } from '../sites/file/probe.ts';
 import type { ProbeReport } from '../sites/probe.ts';
-import { probeS3 } from '../sites/s3/probe.ts';
-import { S3Site } from '../sites/s3/s3-site.ts';
+import type * as S3ProbeModule from '../sites/s3/probe.ts';
+import type * as S3SiteModule from '../sites/s3/s3-site.ts';
+import type { S3Site as S3SiteClass } from '../sites/s3/s3-site.ts';
 import { s3ErrorCode } from '../sites/s3/translate-error.ts';
 import { SiteError } from '../sites/errors.ts';
 import type { SiteCapabilities } from '../sites/site.ts';
 import { stackSite, type StackedSite } from '../sites/stack.ts';
-import { parseSiteUrl, type SiteLocation } from '../sites/url.ts';
+import { formatSiteUrl, parseSiteUrl, type SiteLocation } from '../sites/url.ts';
+import type { TokenBucket } from '../sites/wrappers/token-bucket.ts';
+
+// The AWS SDK is large and costs ~40 MiB and a few hundred ms to load: only s3:// sites pay.
+const s3Backend = (): Promise<typeof S3SiteModule> => import('../sites/s3/s3-site.ts');
+const s3Probe = (): Promise<typeof S3ProbeModule> => import('../sites/s3/probe.ts');
 
 export interface WiringContext {
   env: Record<string, string | undefined>;
@@ -34,6 +40,8 @@ export interface OpenSiteOptions {
    * Ceph 16 ignores If-None-Match in versioned buckets, and Object Lock buckets are versioned.
    */
   objectLock?: boolean;
+  /** Paces puts and gets (a site's registered bandwidth); share one bucket for a common limit. */
+  bandwidth?: TokenBucket;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -52,12 +60,20 @@ const UNPROBED_S3: SiteCapabilities = {
 const UNPROBED_S3_LOCKED: SiteCapabilities = { ...UNPROBED_S3, objectLock: true, createOnly: false };
 
 export async function openSite(url: string, ctx: WiringContext, options: OpenSiteOptions = {}): Promise<StackedSite> {
-  const location = parseSiteUrl(url);
-  const name = options.name ?? url;
+  return openSiteAt(parseSiteUrl(url), ctx, { ...options, name: options.name ?? url });
+}
+
+/** openSite() for a location already parsed (a registered site: its URL plus its credentials reference). */
+export async function openSiteAt(
+  location: SiteLocation,
+  ctx: WiringContext,
+  options: OpenSiteOptions = {},
+): Promise<StackedSite> {
+  const name = options.name ?? formatSiteUrl(location);
   const base =
     location.kind === 'file'
       ? new FileSite(location.path, { name })
-      : new S3Site(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
+      : new (await s3Backend()).S3Site(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
           name,
           capabilities: options.capabilities ?? (options.objectLock ? UNPROBED_S3_LOCKED : UNPROBED_S3),
           timeouts: timeouts(options.timeoutMs),
@@ -67,6 +83,7 @@ export async function openSite(url: string, ctx: WiringContext, options: OpenSit
     clock: ctx.clock,
     logger: ctx.logger.child({ site: name }),
     concurrency: options.concurrency ?? 8,
+    ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
   });
 }
 
@@ -89,7 +106,7 @@ export async function ensureBucket(
     }
     return;
   }
-  const site = new S3Site(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
+  const site: S3SiteClass = new (await s3Backend()).S3Site(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
     name: url,
     capabilities: options.objectLock ? UNPROBED_S3_LOCKED : UNPROBED_S3,
     timeouts: timeouts(options.timeoutMs),
@@ -109,7 +126,7 @@ export async function ensureBucket(
 
 export async function probeSite(location: SiteLocation, ctx: WiringContext, timeoutMs?: number): Promise<ProbeReport> {
   if (location.kind === 'file') return probeFile(location.path, ctx.clock);
-  return probeS3(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
+  return (await s3Probe()).probeS3(location, await resolveCredentials(location.credentials, { env: ctx.env }), {
     name: `s3://${location.bucket}/${location.prefix}`,
     clock: ctx.clock,
     timeouts: timeouts(timeoutMs),

@@ -4,6 +4,7 @@
 // so they are bounded both ways: too low is a weak key, too high a denial of service.
 import { randomBytes } from 'node:crypto';
 import { argon2id } from 'hash-wasm';
+import { collectNow } from '../core/gc.ts';
 import { UsageError } from '../core/errors.ts';
 import { NONCE_LENGTH, open, seal, TAG_LENGTH } from './crypto/aead.ts';
 import { isHex64 } from './crypto/hash.ts';
@@ -193,5 +194,7 @@ async function deriveKek(password: string, salt: Buffer, params: KdfParams): Pro
     hashLength: KEK_LENGTH,
     outputType: 'binary',
   });
+  // argon2id's working memory (64 MiB by default) is garbage now; free it before a long run.
+  collectNow();
   return Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength);
 }

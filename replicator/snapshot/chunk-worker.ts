@@ -8,7 +8,7 @@ import { compressForStorage, type StoredBytes } from '../../repository/compress.
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { GcHint } from './gc-hint.ts';
+import { GcHint } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 

@@ -13,7 +13,7 @@ import { encodeTree } from '../../repository/tree.ts';
 import type { Hex64, PackDescription, SnapshotManifest, TreeNode } from '../../repository/types.ts';
 import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
-import { GcHint } from './gc-hint.ts';
+import { GcHint } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
 import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts';
 

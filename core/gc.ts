@@ -17,6 +17,14 @@ try {
   gc = undefined; // without it, V8's own schedule applies: slower, never wrong
 }
 
+/**
+ * A full collection now: after a large, one-off allocation that is garbage at once (argon2id's
+ * 64 MiB of working memory), so it does not sit in memory for the rest of a long run.
+ */
+export function collectNow(): void {
+  gc?.({ type: 'major' });
+}
+
 /** Counts bytes of short-lived buffers and runs a young-generation collection every `every` bytes. */
 export class GcHint {
   private pending = 0;
