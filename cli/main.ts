@@ -1,10 +1,10 @@
 // The georep command line: parse, call the library, print. One file per command under commands/.
 import yargs from 'yargs';
 import { systemClock } from '../core/clock.ts';
-import { GeorepError, describeError } from '../core/errors.ts';
+import { GeorepError, UsageError, describeError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import type { CliContext } from './context.ts';
-import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
+import { exitCodeFor } from './exit-codes.ts';
 import { diffCommand } from './commands/diff.ts';
 import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
@@ -25,7 +25,6 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     logger: overrides.logger ?? createLogger({ level: env.GEOREP_LOG_LEVEL ?? 'warn' }),
     exitCode: 0,
   };
-  let usageFailure: string | undefined;
   const parser = yargs(argv)
     .scriptName('georep')
     .usage('georep <command>\n\nGeo-redundant backup and replication for emergency-management data.')
@@ -45,9 +44,11 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
+    // Throwing stops the parse: yargs would otherwise go on to run the command's handler without
+    // the arguments it has just reported missing.
     .fail((msg, err) => {
       if (err) throw err;
-      usageFailure = msg;
+      throw new UsageError(msg);
     });
 
   try {
@@ -55,10 +56,6 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
   } catch (err) {
     reportError(ctx, err);
     return exitCodeFor(err);
-  }
-  if (usageFailure !== undefined) {
-    ctx.stderr.write(`georep: ${usageFailure}\n`);
-    return EXIT_USAGE;
   }
   return ctx.exitCode;
 }

@@ -27,6 +27,8 @@ export interface S3Location {
 export type SiteLocation = FileLocation | S3Location;
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** A credentials reference: env:NAME or file:/absolute/path (credentials.ts resolves it). */
+export const CREDENTIALS_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
 const S3_PARAMS = new Set(['endpoint', 'region', 'credentials']);
 
 export function parseSiteUrl(raw: string): SiteLocation {
@@ -99,7 +101,7 @@ function parseS3Url(raw: string, url: URL): S3Location {
     }
   }
   const credentials = url.searchParams.get('credentials') ?? undefined;
-  if (credentials !== undefined && !/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/.test(credentials)) {
+  if (credentials !== undefined && !CREDENTIALS_REF.test(credentials)) {
     throw new UsageError(
       `s3 site URL ${JSON.stringify(raw)}: credentials must be a reference, env:NAME or file:/absolute/path`,
     );
