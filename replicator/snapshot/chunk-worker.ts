@@ -20,6 +20,7 @@ const known = new KnownFilter(init.known);
 // Room for a whole fill plus a carried-over partial chunk of up to `max` bytes.
 const buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max));
 const gcHint = new GcHint();
+const MAX_UNACKED_PACKS = 2;
 /** Chunk bytes waiting for the coordinator's answer, at most. */
 const MAX_WAITING_BYTES = 8 * 1024 * 1024;
 
@@ -218,8 +219,9 @@ async function commitLoop(): Promise<void> {
 }
 
 async function shipPack(): Promise<void> {
-  // One pack may be stored while the next fills; wait before handing over a second.
-  while (unacked > 0) await sleep();
+  // Storing a pack (write and fsync, or an upload) takes longer than filling one: two may be on
+  // their way while the next fills; wait before handing over a third.
+  while (unacked >= MAX_UNACKED_PACKS) await sleep();
   const { bytes, description } = pack.finish();
   pack = new PackWriter(key, 'data');
   // Transfer needs a buffer of its own: a small Buffer may share Node's pool with others.

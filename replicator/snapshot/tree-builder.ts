@@ -35,6 +35,33 @@ export interface TreeBuilderDeps {
 const SLASH = Buffer.from('/');
 /** Files in flight between the walker and the workers: enough to keep every core busy. */
 const FILES_IN_FLIGHT = 64;
+/** lstat calls issued ahead of the entry being handled. */
+const STAT_AHEAD = 32;
+
+/** lstat of a folder's entries, each started up to `ahead` entries before it is needed. */
+class StatAhead {
+  private readonly started: Promise<BigIntStats>[] = [];
+  private readonly dir: Buffer;
+  private readonly names: Buffer[];
+  private readonly ahead: number;
+
+  constructor(dir: Buffer, names: Buffer[], ahead: number) {
+    this.dir = dir;
+    this.names = names;
+    this.ahead = ahead;
+  }
+
+  get(i: number): Promise<BigIntStats> {
+    for (let j = this.started.length; j < Math.min(this.names.length, i + this.ahead); j++) {
+      const p = lstat(Buffer.concat([this.dir, SLASH, this.names[j]!]), { bigint: true });
+      p.catch(() => undefined); // handled when its entry is reached
+      this.started.push(p);
+    }
+    const p = this.started[i]!;
+    delete this.started[i]; // let settled results go
+    return p;
+  }
+}
 
 export class TreeBuilder {
   readonly problems: WalkProblem[] = [];
@@ -59,11 +86,14 @@ export class TreeBuilder {
       return this.deps.storeTree([]);
     }
     const pending: Promise<TreeNode | undefined>[] = [];
-    for (const name of names) {
+    // lstat runs a little ahead of the walk: one at a time, its round trips would starve the workers.
+    const stats = new StatAhead(dir, names, STAT_AHEAD);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       const full = Buffer.concat([dir, SLASH, name]);
       let st: BigIntStats;
       try {
-        st = await lstat(full, { bigint: true });
+        st = await stats.get(i);
       } catch (err) {
         this.problem(full, err); // vanished between readdir and lstat: reported, not fatal
         continue;
