@@ -210,6 +210,15 @@ export class Repository {
     return id;
   }
 
+  /**
+   * savePack() for a pack whose id its writer already computed (PackWriter.finish hashes the
+   * bytes it made): hashing 16 MiB again costs ~10 ms of the main thread per pack. A wrong id
+   * would only store the pack under a name `verify` flags; it cannot change what a name holds.
+   */
+  async savePackAs(id: Hex64, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    await putContentAddressed(this.site, packKey(id), bytes, signal);
+  }
+
   /** Exactly `length` bytes of a pack from `offset`; IntegrityError if the pack ends before. */
   async loadPackRange(packId: Hex64, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
     const name = packKey(packId);

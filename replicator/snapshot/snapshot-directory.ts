@@ -56,7 +56,7 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
   const newPacks: PackDescription[] = [];
   const gcHint = new GcHint(32 * 1024 * 1024);
   const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
-    await repo.savePack(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    await repo.savePackAs(description.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     newPacks.push(description);
     index.addPack(description);
     gcHint.allocated(bytes.byteLength);
