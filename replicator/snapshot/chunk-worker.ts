@@ -8,7 +8,7 @@ import { compressForStorage, type StoredBytes } from '../../repository/compress.
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { GcHint } from '../../core/gc.ts';
+import { collectNow, GcHint } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
@@ -38,7 +38,8 @@ interface Batch {
   answer?: boolean[];
 }
 
-let pack = new PackWriter(key, 'data');
+const newPack = (): PackWriter => new PackWriter(key, 'data', init.packSize + init.chunker.max);
+let pack = newPack();
 let packSeq = 0;
 let unacked = 0;
 let nextBatch = 0;
@@ -223,11 +224,13 @@ async function shipPack(): Promise<void> {
   // their way while the next fills; wait before handing over a third.
   while (unacked >= MAX_UNACKED_PACKS) await sleep();
   const { bytes, description } = pack.finish();
-  pack = new PackWriter(key, 'data');
-  // Transfer needs a buffer of its own: a small Buffer may share Node's pool with others.
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+  pack = newPack();
   unacked++;
-  send({ kind: 'pack', pack: packSeq++, bytes: own, description }, [own.buffer as ArrayBuffer]);
+  // The writer's buffer is its own (never Node's shared pool) and done with: transfer it.
+  send({ kind: 'pack', pack: packSeq++, bytes, description }, [bytes.buffer as ArrayBuffer]);
+  // The pack's buffer and the chunks sealed into it are garbage now, old enough to sit in the
+  // old generation until a full collection: run one, once per pack, to keep memory flat.
+  collectNow();
 }
 
 /** Stored bytes that do not alias the read buffer (stored raw, they are that buffer's bytes). */

@@ -37,15 +37,18 @@ export class PackWriter {
   readonly type: BlobType;
   private readonly packKey: KeyObject;
   private readonly salt: Buffer;
-  private readonly sealed: Buffer[] = [];
+  /** Sealed blobs, back to back, in one buffer that grows: no second copy of the pack at finish. */
+  private buffer: Buffer;
   private readonly entries: PackEntry[] = [];
   private readonly ids = new Set<Hex64>();
   private blobBytes = 0;
   private headerJson: number;
   private finished = false;
 
-  constructor(key: RootKey, type: BlobType) {
+  /** `capacityHint`: the pack size the caller aims for, so the buffer rarely has to grow. */
+  constructor(key: RootKey, type: BlobType, capacityHint = 1024 * 1024) {
     this.type = type;
+    this.buffer = Buffer.allocUnsafeSlow(capacityHint + TRAILER_SIZE + 64 * 1024);
     this.salt = randomBytes(SALT_SIZE);
     this.packKey = key.packKey(this.salt);
     this.headerJson = headerPrefix(type).length + 2;
@@ -96,22 +99,39 @@ export class PackWriter {
     const entry: PackEntry = { id, type: this.type, compression, offset, storedLength, rawLength };
     const entryJson = JSON.stringify(encodeEntry(entry)).length + (this.entries.length > 0 ? 1 : 0);
     if (this.headerJson + entryJson > MAX_HEADER_PLAINTEXT) throw new RangeError('pack header would exceed 16 MiB');
-    this.sealed.push(body, tag);
+    this.append(body);
+    this.append(tag);
     this.entries.push(entry);
     this.ids.add(id);
     this.blobBytes += storedLength;
     this.headerJson += entryJson;
   }
 
-  /** The pack's bytes and description (its id is the SHA-256 of the bytes). Needs at least one blob. */
+  private used = 0;
+
+  private append(part: Uint8Array): void {
+    if (this.used + part.length > this.buffer.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.used + part.length, Math.floor(this.buffer.length * 1.5)));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    this.buffer.set(part, this.used);
+    this.used += part.length;
+  }
+
+  /**
+   * The pack's bytes and description (its id is the SHA-256 of the bytes). Needs at least one blob.
+   * `bytes` is a view of the writer's own buffer (which may be longer), so it can be transferred.
+   */
   finish(): FinishedPack {
     if (this.finished) throw new Error('PackWriter.finish called twice');
     if (this.entries.length === 0) throw new Error('a pack needs at least one blob');
     this.finished = true;
     const header = Buffer.from(`${headerPrefix(this.type)}${this.entries.map((e) => JSON.stringify(encodeEntry(e))).join(',')}]}`, 'utf8');
     const sealedHeader = seal(this.packKey, HEADER_NONCE, header, HEADER_AAD);
-    const bytes = Buffer.concat([...this.sealed, sealedHeader, encodeTrailer(this.salt, sealedHeader.length)]);
-    this.sealed.length = 0;
+    this.append(sealedHeader);
+    this.append(encodeTrailer(this.salt, sealedHeader.length));
+    const bytes = this.buffer.subarray(0, this.used);
     return { bytes, description: { id: sha256Hex(bytes), type: this.type, size: bytes.length, blobs: this.entries } };
   }
 }
