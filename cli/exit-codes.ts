@@ -10,7 +10,13 @@ export const EXIT_USAGE = 2;
 export const EXIT_PARTIAL = 3;
 
 /** Errors that mean "what you gave me is wrong", whatever room raised them. */
-const USAGE_CODES = new Set(['REPO_WRONG_PASSWORD', 'REPO_NOT_FOUND', 'REPO_EXISTS', 'RESTORE_PATH_NOT_FOUND']);
+const USAGE_CODES = new Set([
+  'REPO_WRONG_PASSWORD',
+  'REPO_NOT_FOUND',
+  'REPO_EXISTS',
+  'RESTORE_PATH_NOT_FOUND',
+  'SHIP_FOREIGN_REPOSITORY',
+]);
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError || err instanceof ConfigError) return EXIT_USAGE;

@@ -10,9 +10,11 @@ import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
 import { lsCommand } from './commands/ls.ts';
 import { restoreCommand } from './commands/restore.ts';
+import { shipCommand } from './commands/ship.ts';
 import { siteCommand } from './commands/site.ts';
 import { snapshotCommand } from './commands/snapshot.ts';
 import { snapshotsCommand } from './commands/snapshots.ts';
+import { statusCommand } from './commands/status.ts';
 
 export async function run(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
   const env = overrides.env ?? process.env;
@@ -37,6 +39,8 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(diffCommand(ctx))
     .command(restoreCommand(ctx))
     .command(siteCommand(ctx))
+    .command(shipCommand(ctx))
+    .command(statusCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()
     .recommendCommands()

@@ -1,4 +1,5 @@
-// `georep snapshot <path> --site <url>`: snapshot a folder into the repository at one site.
+// `georep snapshot <path> --site <url>`: snapshot a folder into the repository at one site;
+// with `--to a,b,c`, into local staging and shipped to several (snapshot-to.ts).
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -12,10 +13,13 @@ import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
 import { openIndexed } from '../session.ts';
 import { PROGRAM } from '../version.ts';
+import { snapshotTo } from '../snapshot-to.ts';
+import { UsageError } from '../../core/errors.ts';
 
 interface Args {
   path: string;
-  site: string;
+  site: string | undefined;
+  to: string[] | undefined;
   tag: string[];
   json: boolean;
 }
@@ -27,12 +31,25 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
     builder: (y) =>
       y
         .positional('path', { type: 'string', demandOption: true, describe: 'folder to snapshot' })
-        .option('site', { type: 'string', demandOption: true, describe: 'site URL of the repository' })
+        .option('site', { type: 'string', describe: 'site URL of the repository (one site, no staging)' })
+        .option('to', {
+          type: 'string',
+          array: true,
+          describe: 'target sites a,b,c (names or URLs): build once in local staging, ship to each',
+        })
+        .check((a) => {
+          if ((a.site === undefined) === (a.to === undefined)) throw new UsageError('give either --site <url> or --to a,b,c');
+          return true;
+        })
         .option('tag', { type: 'string', array: true, default: [], describe: 'label the snapshot (repeatable)' })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
       const source = path.resolve(args.path);
-      const session = await openIndexed(ctx, args.site);
+      if (args.to !== undefined) {
+        await snapshotTo(ctx, { source, to: args.to, tags: args.tag, json: args.json });
+        return;
+      }
+      const session = await openIndexed(ctx, args.site ?? '');
       const progress = new Progress(ctx.stderr, ctx.clock);
       const started = ctx.clock.nowMs();
       try {

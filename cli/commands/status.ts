@@ -1,0 +1,102 @@
+// `georep status`: per registered site, the newest snapshot committed there (catalog), its age,
+// the snapshots it is behind on and why; and what waits in local staging.
+import type { CommandModule } from 'yargs';
+import { listSites } from '../../catalog/queries/sites.ts';
+import { listSnapshotStates } from '../../catalog/queries/snapshots.ts';
+import { listPending, stagedBytes } from '../../replicator/ship/staging.ts';
+import { withCatalog } from '../catalog-session.ts';
+import { print, printJson, type CliContext } from '../context.ts';
+import { formatBytes, formatDuration } from '../format.ts';
+import { openStagingSite } from '../ship-session.ts';
+import { stagedRepositories } from '../staged.ts';
+import { formatTable } from '../table.ts';
+
+interface Args {
+  json: boolean;
+}
+
+interface SiteStatus {
+  site: string;
+  latest: { snapshot: string; committedAt: string; ageSeconds: number } | null;
+  behind: { snapshot: string; state: string; error: string | null }[];
+}
+
+interface StagingStatus {
+  repository: string;
+  pendingSnapshots: string[];
+  packs: number;
+  bytes: number;
+}
+
+export function statusCommand(ctx: CliContext): CommandModule<object, Args> {
+  return {
+    command: 'status',
+    describe: 'per site: newest committed snapshot, its age, what it is behind on; bytes waiting in staging',
+    builder: (y) => y.option('json', { type: 'boolean', default: false }),
+    handler: async (args) => {
+      const now = ctx.clock.nowMs();
+      const sites = await withCatalog(ctx, async (db) => {
+        const out: SiteStatus[] = [];
+        for (const site of await listSites(db)) {
+          const states = await listSnapshotStates(db, { site: site.name });
+          const latest = states.find((s) => s.state === 'committed' && s.committedAt !== null);
+          out.push({
+            site: site.name,
+            latest:
+              latest === undefined || latest.committedAt === null
+                ? null
+                : {
+                    snapshot: latest.snapshot,
+                    committedAt: latest.committedAt.toISOString(),
+                    ageSeconds: Math.max(0, (now - latest.committedAt.getTime()) / 1000),
+                  },
+            behind: states
+              .filter((s) => s.state !== 'committed')
+              .map((s) => ({ snapshot: s.snapshot, state: s.state, error: s.error })),
+          });
+        }
+        return out;
+      });
+      const staging: StagingStatus[] = [];
+      for (const repository of await stagedRepositories(ctx.env)) {
+        const site = await openStagingSite(ctx, repository);
+        try {
+          const { packs, bytes } = await stagedBytes(site);
+          const pendingSnapshots = (await listPending(site)).map((p) => p.snapshot);
+          staging.push({ repository, pendingSnapshots, packs, bytes });
+        } finally {
+          await site.close();
+        }
+      }
+      if (args.json) {
+        printJson(ctx, { sites, staging });
+        return;
+      }
+      if (sites.length === 0) print(ctx, 'no sites registered; georep site add registers one');
+      else {
+        print(
+          ctx,
+          formatTable(
+            ['site', 'latest committed', 'age', 'behind'],
+            sites.map((s) => [
+              s.site,
+              s.latest === null ? '-' : s.latest.snapshot.slice(0, 12),
+              s.latest === null ? '-' : formatDuration(s.latest.ageSeconds),
+              s.behind.length === 0
+                ? '-'
+                : s.behind.map((b) => `${b.snapshot.slice(0, 12)} ${b.state}${b.error === null ? '' : `: ${b.error}`}`).join('; '),
+            ]),
+          ),
+        );
+      }
+      for (const s of staging) {
+        if (s.pendingSnapshots.length === 0 && s.packs === 0) continue;
+        print(
+          ctx,
+          `staging ${s.repository.slice(0, 12)}: ${s.pendingSnapshots.length} snapshot(s) waiting, ` +
+            `${s.packs} packs, ${formatBytes(s.bytes)}`,
+        );
+      }
+    },
+  };
+}

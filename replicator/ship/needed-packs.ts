@@ -1,0 +1,36 @@
+// Which packs a snapshot needs: every pack holding one of its blobs, tree blobs included. Found by
+// walking the snapshot's trees (each distinct subtree once) and looking every blob id up in the
+// index. A blob the index does not know is an error: the manifest would name something no site
+// could serve, and shipping it would commit a damaged snapshot.
+import { IntegrityError } from '../../repository/errors.ts';
+import type { BlobReader } from '../../repository/blob-reader.ts';
+import type { MasterIndex } from '../../repository/index.ts';
+import type { Hex64 } from '../../repository/types.ts';
+import { Semaphore } from '../../sites/wrappers/semaphore.ts';
+
+export async function neededPacks(reader: BlobReader, index: MasterIndex, root: Hex64, concurrency = 16): Promise<Set<Hex64>> {
+  const packs = new Set<Hex64>();
+  const seen = new Set<Hex64>();
+  const limit = new Semaphore(concurrency);
+  const need = (blob: Hex64, what: string): void => {
+    const location = index.lookup(blob);
+    if (location === undefined) {
+      throw new IntegrityError(`${what} ${blob} of the snapshot is in no index: refusing to ship a snapshot that cannot be restored`);
+    }
+    packs.add(location.pack);
+  };
+  const visit = async (tree: Hex64): Promise<void> => {
+    if (seen.has(tree)) return;
+    seen.add(tree);
+    need(tree, 'tree');
+    const { nodes } = await limit.run(() => reader.readTree(tree));
+    const subtrees: Promise<void>[] = [];
+    for (const node of nodes) {
+      for (const blob of node.content ?? []) need(blob, 'blob');
+      if (node.subtree !== undefined) subtrees.push(visit(node.subtree));
+    }
+    await Promise.all(subtrees);
+  };
+  await visit(root);
+  return packs;
+}

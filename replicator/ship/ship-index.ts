@@ -1,0 +1,76 @@
+// The index shipping works with: the index objects of staging plus those of the first target that
+// answers, decoded into one MasterIndex, and for every pack the index objects that describe it (a
+// site that receives a pack must also receive an index object listing it, or its own repository
+// could not find the pack's blobs). Reads go through the staging repository, whose site falls back
+// to the targets (ReadFallbackSite), so the key decrypts objects wherever they are.
+import { describeError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { decodeIndex, MasterIndex } from '../../repository/index.ts';
+import { objectPrefix } from '../../repository/layout.ts';
+import { isHex64 } from '../../repository/crypto/hash.ts';
+import type { Repository } from '../../repository/repository.ts';
+import type { Hex64 } from '../../repository/types.ts';
+import type { Site } from '../../sites/site.ts';
+import { Semaphore } from '../../sites/wrappers/semaphore.ts';
+
+export interface ShipIndex {
+  index: MasterIndex;
+  /** Pack id → ids of the index objects that list it. */
+  indexOf: Map<Hex64, Hex64[]>;
+  /** The target whose index objects were read; undefined when none answered. */
+  source: string | undefined;
+}
+
+/** Ids of the index objects at a site. */
+export async function listIndexIds(site: Site, signal?: AbortSignal): Promise<Set<Hex64>> {
+  const prefix = objectPrefix('index');
+  const ids = new Set<Hex64>();
+  for await (const info of site.list(prefix, { signal })) {
+    const id = info.key.slice(prefix.length);
+    if (isHex64(id)) ids.add(id);
+  }
+  return ids;
+}
+
+/**
+ * Loads staging's index objects and the first answering target's. A damaged index object is
+ * logged and skipped (as loadMasterIndex does): it only costs deduplication.
+ */
+export async function loadShipIndex(
+  staging: Repository,
+  primary: Site,
+  targets: readonly Site[],
+  logger: Logger,
+): Promise<ShipIndex> {
+  const ids = await listIndexIds(primary);
+  let source: string | undefined;
+  for (const target of targets) {
+    try {
+      for (const id of await listIndexIds(target)) ids.add(id);
+      source = target.name;
+      break;
+    } catch (err) {
+      logger.warn({ site: target.name, problem: describeError(err) }, 'cannot list the index at this site; trying the next');
+    }
+  }
+  const index = new MasterIndex();
+  const indexOf = new Map<Hex64, Hex64[]>();
+  const limit = new Semaphore(8);
+  await Promise.all(
+    [...ids].map((id) =>
+      limit.run(async () => {
+        try {
+          for (const pack of decodeIndex(await staging.loadObject('index', id), `index/${id}`)) {
+            index.addPack(pack);
+            const list = indexOf.get(pack.id);
+            if (list === undefined) indexOf.set(pack.id, [id]);
+            else list.push(id);
+          }
+        } catch (err) {
+          logger.warn({ index: id, problem: describeError(err) }, 'index object skipped');
+        }
+      }),
+    ),
+  );
+  return { index, indexOf, source };
+}

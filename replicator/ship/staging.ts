@@ -1,0 +1,74 @@
+// The local staging repository: $GEOREP_HOME/staging/<repositoryId>/, a full repository (config and
+// keys copied in by attach) where a snapshot's packs, index and manifest are built once, durably,
+// before they are shipped. Each snapshot not yet committed at all of its targets has a pending
+// record `pending/<snapshotId>` (JSON: the targets as the operator named them). Packs leave
+// staging only when no pending record is left: then every target committed every staged snapshot.
+import path from 'node:path';
+import { isHex64 } from '../../repository/crypto/hash.ts';
+import { DATA_PREFIX, objectPrefix } from '../../repository/layout.ts';
+import type { Hex64 } from '../../repository/types.ts';
+import { NotFoundError } from '../../sites/errors.ts';
+import type { Site } from '../../sites/site.ts';
+
+const PENDING_PREFIX = 'pending/';
+
+export interface PendingShip {
+  snapshot: Hex64;
+  /** Target sites, as names or URLs. */
+  targets: string[];
+}
+
+/** The staging folder of a repository under the georep home. */
+export function stagingDir(home: string, repositoryId: Hex64): string {
+  return path.join(home, 'staging', repositoryId);
+}
+
+export async function writePending(staging: Site, pending: PendingShip): Promise<void> {
+  await staging.put(`${PENDING_PREFIX}${pending.snapshot}`, Buffer.from(JSON.stringify(pending)));
+}
+
+export async function listPending(staging: Site): Promise<PendingShip[]> {
+  const out: PendingShip[] = [];
+  for await (const info of staging.list(PENDING_PREFIX)) {
+    const id = info.key.slice(PENDING_PREFIX.length);
+    if (!isHex64(id)) continue;
+    const value = JSON.parse((await staging.get(info.key)).toString('utf8')) as Partial<PendingShip>;
+    const targets = Array.isArray(value.targets) ? value.targets.filter((t): t is string => typeof t === 'string') : [];
+    out.push({ snapshot: id, targets });
+  }
+  return out;
+}
+
+/** Bytes of packs waiting in staging. */
+export async function stagedBytes(staging: Site): Promise<{ packs: number; bytes: number }> {
+  let packs = 0;
+  let bytes = 0;
+  for await (const info of staging.list(DATA_PREFIX)) {
+    packs++;
+    bytes += info.size;
+  }
+  return { packs, bytes };
+}
+
+/**
+ * The snapshot is committed at every target: its pending record goes, and when none is left, the
+ * packs, index objects and manifests of staging go too (config and keys stay). Returns whether
+ * staging was emptied.
+ */
+export async function releaseStaged(staging: Site, snapshot: Hex64): Promise<boolean> {
+  await staging.delete(`${PENDING_PREFIX}${snapshot}`);
+  for await (const info of staging.list(PENDING_PREFIX)) {
+    void info;
+    return false;
+  }
+  for (const prefix of [objectPrefix('snapshot'), objectPrefix('index'), DATA_PREFIX]) {
+    const keys: string[] = [];
+    for await (const info of staging.list(prefix)) keys.push(info.key);
+    for (const key of keys) {
+      await staging.delete(key).catch((err: unknown) => {
+        if (!(err instanceof NotFoundError)) throw err;
+      });
+    }
+  }
+  return true;
+}
