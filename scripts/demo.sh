@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, end to end: a sample emergency dataset is snapshotted into
-# an encrypted repository at a local file:// site (standing in for a partner site), snapshotted
-# again (nothing new is stored), restored, and the restore is compared byte for byte with the
-# source. Shipping to several sites, verification and drills join this script as they land.
+# The main job on the embedded default, end to end: a sample emergency dataset is snapshotted
+# once into an encrypted repository and shipped to three partner sites (three local file://
+# folders stand in for them; the catalog is the embedded PGlite under $GEOREP_HOME), snapshotted
+# again (nothing new is stored), the state of every site is shown, and the data is restored from
+# one chosen site and compared byte for byte with the source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 demo="${GEOREP_DEMO_DIR:-$PWD/.georep-demo}"
@@ -15,27 +16,36 @@ if [ ! -f "$demo/password" ]; then
   (umask 077 && head -c 24 /dev/urandom | base64 > "$demo/password")
 fi
 export GEOREP_PASSWORD_FILE="$demo/password"
-site="file://$demo/site-a"
 
 echo "== sample dataset in $demo/data"
 node scripts/sample-dataset.ts "$demo/data"
 
-echo "== georep site probe $site"
-mkdir -p "$demo/site-a"
-georep site probe "$site"
+echo "== three partner sites in the registry"
+add_site() { # name region lat lon
+  mkdir -p "$demo/$1"
+  if ! georep site show "$1" >/dev/null 2>&1; then
+    georep site add "$1" "file://$demo/$1" --region "$2" --lat "$3" --lon "$4" --jurisdiction CN
+  fi
+}
+add_site chengdu-a sichuan 30.66 104.07
+add_site mianyang-b sichuan 31.47 104.68
+add_site xian-c shaanxi 34.34 108.94
+georep site list
 
-if [ ! -f "$demo/site-a/config" ]; then
-  echo "== georep init --site $site"
-  georep init --site "$site"
+if [ ! -f "$demo/chengdu-a/config" ]; then
+  echo "== georep init --site chengdu-a"
+  georep init --site "file://$demo/chengdu-a"
 fi
 
-echo "== georep snapshot (twice: the second stores nothing new)"
-georep snapshot "$demo/data" --site "$site"
-georep snapshot "$demo/data" --site "$site"
-georep snapshots --site "$site"
+echo "== georep snapshot --to chengdu-a,mianyang-b,xian-c (twice: the second stores nothing new)"
+georep snapshot "$demo/data" --to chengdu-a,mianyang-b,xian-c
+georep snapshot "$demo/data" --to chengdu-a,mianyang-b,xian-c
 
-echo "== georep restore latest"
+echo "== georep status"
+georep status
+
+echo "== georep restore latest from xian-c"
 rm -rf "$demo/restored"
-georep restore latest --to "$demo/restored" --site "$site"
+georep restore latest --to "$demo/restored" --site "file://$demo/xian-c"
 diff -r "$demo/data" "$demo/restored"
 echo "== restored tree is identical to the source"
