@@ -75,6 +75,23 @@ export class ManualClock implements Clock {
     for (const s of due) s.resolve();
   }
 
+  /**
+   * Runs `p` to completion, moving time by `stepMs` whenever the code under test is asleep on
+   * this clock (and only then), so backoff and pacing complete without real waiting.
+   */
+  async drive<T>(p: Promise<T>, stepMs = 1): Promise<T> {
+    let settled = false;
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      await new Promise((r) => setImmediate(r));
+      if (!settled && this.pendingSleepers > 0) this.advance(stepMs);
+    }
+    return p;
+  }
+
   /** How many sleep() calls are waiting; lets a test wait until the code under test is asleep. */
   get pendingSleepers(): number {
     return this.sleepers.length;

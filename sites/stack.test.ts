@@ -20,18 +20,7 @@ async function base(): Promise<FileSite> {
   return new FileSite(dir, { name: 'partner' });
 }
 
-async function drive<T>(clock: ManualClock, p: Promise<T>, stepMs = 10): Promise<T> {
-  let settled = false;
-  p.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  while (!settled) {
-    await new Promise((r) => setImmediate(r));
-    if (!settled && clock.pendingSleepers > 0) clock.advance(stepMs);
-  }
-  return p;
-}
+const drive = <T>(clock: ManualClock, p: Promise<T>, stepMs = 10): Promise<T> => clock.drive(p, stepMs);
 
 describe('stackSite', () => {
   it('retries injected faults, counts every attempt, and logs one line per call plus each retry', async () => {

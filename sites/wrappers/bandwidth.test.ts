@@ -21,19 +21,7 @@ async function fileSite(): Promise<FileSite> {
   return new FileSite(dir);
 }
 
-/** Advances the clock in small steps whenever someone sleeps, until `p` settles. */
-async function drive<T>(clock: ManualClock, p: Promise<T>, stepMs = 5): Promise<T> {
-  let settled = false;
-  p.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  while (!settled) {
-    await new Promise((r) => setImmediate(r));
-    if (!settled && clock.pendingSleepers > 0) clock.advance(stepMs);
-  }
-  return p;
-}
+const drive = <T>(clock: ManualClock, p: Promise<T>, stepMs = 5): Promise<T> => clock.drive(p, stepMs);
 
 function chunkedBody(bytes: Buffer, chunk = 16 * KiB): StreamBody {
   return {

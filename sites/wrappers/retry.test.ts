@@ -33,19 +33,7 @@ async function setup(options: ConstructorParameters<typeof RetrySite>[2] = {}) {
   return { clock, faulty, site, events };
 }
 
-/** Advances the clock whenever the code under test sleeps, until `p` settles. */
-async function drive<T>(clock: ManualClock, p: Promise<T>, stepMs = 1): Promise<T> {
-  let settled = false;
-  p.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  while (!settled) {
-    await new Promise((r) => setImmediate(r));
-    if (!settled && clock.pendingSleepers > 0) clock.advance(stepMs);
-  }
-  return p;
-}
+const drive = <T>(clock: ManualClock, p: Promise<T>, stepMs = 1): Promise<T> => clock.drive(p, stepMs);
 
 describe('RetrySite', () => {
   it('retries retryable errors with backoff and then succeeds', async () => {
