@@ -19,6 +19,7 @@ import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/log.ts';
 import { createDatabase } from '../servers/postgres.ts';
 import { runCli, type CliResult } from './run-cli.ts';
+import type { SiteJson } from '../../cli/site-view.ts';
 
 const ceph = inject('georepCephSites')[0];
 if (ceph === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
@@ -67,22 +68,6 @@ function actor(): string {
   return `${user}@${os.hostname()}`;
 }
 
-interface SiteJson {
-  name: string;
-  url: string;
-  credentialsRef: string | null;
-  region: string | null;
-  jurisdiction: string | null;
-  lat: number | null;
-  lon: number | null;
-  operator: string | null;
-  quotaBytes: number | null;
-  bandwidthBytesPerSec: number | null;
-  storageClass: string | null;
-  capabilities: Record<string, boolean> | null;
-  probedAt: string | null;
-  createdAt: string;
-}
 
 interface ShowJson {
   site: SiteJson;
