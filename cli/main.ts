@@ -5,6 +5,7 @@ import { GeorepError, UsageError, describeError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import type { CliContext } from './context.ts';
 import { exitCodeFor } from './exit-codes.ts';
+import { catalogCommand } from './commands/catalog.ts';
 import { diffCommand } from './commands/diff.ts';
 import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
@@ -41,6 +42,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(siteCommand(ctx))
     .command(shipCommand(ctx))
     .command(statusCommand(ctx))
+    .command(catalogCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()
     .recommendCommands()

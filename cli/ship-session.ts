@@ -25,9 +25,9 @@ export interface OpenTarget extends ShipTarget {
 }
 
 /** `a,b,c` (repeatable) as a list of site names or URLs, in order, each once. */
-export function parseTargets(values: readonly string[]): string[] {
+export function parseTargets(values: readonly string[], flag = '--to'): string[] {
   const specs = [...new Set(values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))];
-  if (specs.length === 0) throw new UsageError('--to names no site', { hint: '--to site-a,site-b or --to s3://...,file:///...' });
+  if (specs.length === 0) throw new UsageError(`${flag} names no site`, { hint: `${flag} site-a,site-b or ${flag} s3://...,file:///...` });
   return specs;
 }
 

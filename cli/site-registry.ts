@@ -101,6 +101,15 @@ export async function openNamedSite(
   options: OpenNamedSiteOptions = {},
 ): Promise<NamedSite> {
   const record = await requireSite(db, name);
+  return openSiteRecord(ctx, record, options);
+}
+
+/** openNamedSite() for a record already read from the catalog (the catalog may be closed by now). */
+export async function openSiteRecord(
+  ctx: CliContext,
+  record: SiteRecord,
+  options: OpenNamedSiteOptions = {},
+): Promise<NamedSite> {
   const location = siteLocationOf(record);
   const rate = record.bandwidthBytesPerSec;
   const bandwidth = options.bandwidth ?? (rate === null ? undefined : new TokenBucket(ctx.clock, { bytesPerSecond: rate }));
@@ -144,4 +153,10 @@ export async function resolveSite(ctx: CliContext, db: CatalogDb, nameOrUrl: str
       ? { ...location, credentials: record.credentialsRef ?? undefined }
       : location;
   return { name: record.name, location: withRef, record };
+}
+
+/** Opens a site resolveSite() found: a registered one with what the catalog knows, else its URL as given. */
+export async function openResolvedSite(ctx: CliContext, resolved: ResolvedSite): Promise<StackedSite> {
+  if (resolved.record !== null) return (await openSiteRecord(ctx, resolved.record)).site;
+  return openSiteAt(resolved.location, ctx, { name: resolved.name });
 }

@@ -25,6 +25,7 @@ import { PROGRAM } from './version.ts';
 import { listSnapshots } from '../repository/snapshots.ts';
 import { loadShipIndex } from '../replicator/ship/ship-index.ts';
 import { shipSnapshot } from '../replicator/ship/ship.ts';
+import { recoverStagedPacks } from '../replicator/ship/recover-staging.ts';
 import { releaseStaged, writePending } from '../replicator/ship/staging.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 
@@ -49,6 +50,8 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
       try {
         const live = targets.filter((t) => t.skip === undefined).map((t) => t.site);
         const shipIndex = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
+        // Packs a killed run left in staging are reused, not chunked and uploaded again.
+        const recovered = await recoverStagedPacks({ repo: staging.repo, stagingSite: staging.site, shipIndex, logger: ctx.logger });
         const host = os.hostname();
         const previous = (await listSnapshots(source)).snapshots.filter(
           (s) => s.manifest.host === host && s.manifest.paths.includes(args.source),
@@ -93,11 +96,15 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
             bytes: shipped.bytes,
             sites: shipped.outcomes,
             stagingReleased: released,
+            recovered: { packs: recovered.packs.length, bytes: recovered.bytes, discarded: recovered.discarded.length },
             seconds,
           });
           return;
         }
         printProblems(ctx, result.problems, 'warning');
+        if (recovered.packs.length > 0) {
+          print(ctx, `reused ${recovered.packs.length} packs (${formatBytes(recovered.bytes)}) an interrupted run left in staging`);
+        }
         const s = result.manifest.summary;
         print(
           ctx,

@@ -8,9 +8,28 @@ import type { Repository } from './repository.ts';
 import { decodeTree } from './tree.ts';
 import type { Hex64, PackEntry, Tree } from './types.ts';
 
+/** Raw bytes of a pack span and what opening its blobs elsewhere needs. Nothing is decrypted. */
+export interface FetchedSpan {
+  salt: Buffer;
+  /** Pack offset of span[0]. */
+  start: number;
+  span: Buffer;
+  /** The pack's object name, for errors. */
+  name: string;
+  /** The site the bytes came from. */
+  site: string;
+}
+
+/** Why a span is fetched again: which site gave bytes that failed, and every site tried so far. */
+export interface SpanRetry {
+  failed: string;
+  tried: ReadonlySet<string>;
+  reason: string;
+}
+
 export class BlobReader {
-  private readonly repo: Repository;
-  private readonly index: MasterIndex;
+  protected readonly repo: Repository;
+  protected readonly index: MasterIndex;
   /** Pack salts, read once from each pack's trailer. */
   private readonly salts = new Map<Hex64, Promise<Buffer>>();
 
@@ -82,7 +101,7 @@ export class BlobReader {
    * The raw bytes of a span covering `entries`, with what is needed to open its blobs elsewhere
    * (a restore's writer threads): the pack's salt and its object name. Nothing is decrypted here.
    */
-  async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<{ salt: Buffer; start: number; span: Buffer; name: string }> {
+  async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
     const salt = await this.saltOf(pack);
     const start = Math.min(...entries.map((e) => e.offset));
     const end = Math.max(...entries.map((e) => e.offset + e.storedLength));
@@ -91,7 +110,16 @@ export class BlobReader {
     if (span.length !== end - start) {
       throw new IntegrityError(`pack ${name} is shorter than its index says`, { object: name });
     }
-    return { salt, start, span, name };
+    return { salt, start, span, name, site: this.repo.site.name };
+  }
+
+  /**
+   * The same span fetched again from a site not in `retry.tried`, after its blobs failed their
+   * checks at `retry.failed` (found by whoever opened them: a restore's writer threads). A reader
+   * of one site has no other copy: undefined. FailoverReader answers from the next site.
+   */
+  async refetchSpan(_pack: Hex64, _entries: PackEntry[], _retry: SpanRetry): Promise<FetchedSpan | undefined> {
+    return undefined;
   }
 
   /** The key that opens this repository's blobs, to hand to writer threads. */

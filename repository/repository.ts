@@ -119,6 +119,23 @@ export class Repository {
     return new Repository(site, value, key, keyId, skipped, options.clock);
   }
 
+  /**
+   * The same repository at another site, opened with the key `from` already holds: no password, no
+   * KDF. The site's config must authenticate under that key and name the same repository id
+   * (IntegrityError otherwise); a site without one is a NoRepositoryError. For reading copies of
+   * one repository at several sites (failover), where every target holds the same config and keys.
+   */
+  static async openWith(site: Site, from: Repository): Promise<Repository> {
+    const bytes = await getBounded(site, CONFIG_KEY, OBJECT_LIMITS.config, 'object').catch((err: unknown) => {
+      if (err instanceof NotFoundError) {
+        throw new NoRepositoryError(`site ${site.name} holds no repository (no config)`, { object: CONFIG_KEY });
+      }
+      throw err;
+    });
+    const config = readConfig(from.key, from.keyId, bytes);
+    return new Repository(site, config, from.key, from.keyId, [], from.clock);
+  }
+
   /** Adds a key file for `newPassword`; returns its id. The current password keeps working. */
   async addKey(newPassword: string, kdf: KdfParams | undefined, meta: KeyMeta): Promise<Hex64> {
     const root = this.key.exportRaw();

@@ -1,21 +1,44 @@
-// `georep restore <snapshot|latest> --to <dir> --site <url>`: restore a snapshot, or one path of it.
+// `georep restore <snapshot|latest> --to <dir> [--site <name|url>[,<name|url>...]]`: restore a
+// snapshot, or one path of it. One URL: that site only, without the catalog. Names, or several
+// sites: read from the first and fail over to the next when a read fails (cli/restore-sources.ts).
+// No --site: the registered sites the catalog says hold the snapshot committed, healthiest first.
 import type { CommandModule } from 'yargs';
-import { findSnapshot, listSnapshots } from '../../repository/snapshots.ts';
+import { appendAudit } from '../../catalog/queries/audit.ts';
+import { getSite } from '../../catalog/queries/sites.ts';
+import { RESTORE_FAILOVER_ACTION } from '../../catalog/queries/sources.ts';
+import { describeError } from '../../core/errors.ts';
+import type { BlobReader } from '../../repository/blob-reader.ts';
+import type { SiteSwitch } from '../../repository/failover-reader.ts';
+import type { MasterIndex } from '../../repository/index.ts';
+import { findSnapshot, listSnapshots, type SnapshotEntry } from '../../repository/snapshots.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
+import { auditActor } from '../actor.ts';
+import { withCatalog } from '../catalog-session.ts';
 import { print, printJson, type CliContext } from '../context.ts';
 import { EXIT_FAILURE } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
+import { chooseSources, openSources } from '../restore-sources.ts';
 import { openIndexed } from '../session.ts';
+import { looksLikeUrl } from '../site-registry.ts';
 
 interface Args {
   snapshot: string;
   to: string;
-  site: string;
+  site: string | undefined;
   path: string | undefined;
   overwrite: 'never' | 'if-changed' | 'always';
   json: boolean;
+}
+
+interface Source {
+  reader: BlobReader;
+  index: MasterIndex;
+  snapshot: SnapshotEntry;
+  /** The site the restore started from. */
+  site: string;
+  switches: SiteSwitch[];
 }
 
 export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
@@ -26,7 +49,12 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
       y
         .positional('snapshot', { type: 'string', demandOption: true, describe: 'snapshot id, prefix, or latest' })
         .option('to', { type: 'string', demandOption: true, describe: 'target folder (created if missing)' })
-        .option('site', { type: 'string', demandOption: true, describe: 'site URL of the repository' })
+        .option('site', {
+          type: 'string',
+          describe:
+            'site name or URL of the repository; a,b: fail over in that order; ' +
+            'default: the registered sites holding the snapshot, healthiest first',
+        })
         .option('path', { type: 'string', describe: 'only this path of the snapshot' })
         .option('overwrite', {
           choices: ['never', 'if-changed', 'always'] as const,
@@ -35,39 +63,102 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
         })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
-      const session = await openIndexed(ctx, args.site);
-      const progress = new Progress(ctx.stderr, ctx.clock);
-      const started = ctx.clock.nowMs();
-      try {
-        const snapshot = findSnapshot(await listSnapshots(session.repo), args.snapshot);
-        const result = await restoreSnapshot({
-          reader: session.reader,
-          index: session.index,
-          tree: snapshot.manifest.tree,
-          target: args.to,
-          overwrite: args.overwrite,
-          ...(args.path === undefined ? {} : { subPath: args.path }),
-          onProgress: (done, total) => progress.update('restoring', done, total),
-        });
-        progress.done();
-        if (result.problems.length > 0) ctx.exitCode = EXIT_FAILURE;
-        const seconds = (ctx.clock.nowMs() - started) / 1000;
-        if (args.json) {
-          printJson(ctx, { snapshot: snapshot.id, ...result, seconds });
-          return;
+      if (args.site !== undefined && looksLikeUrl(args.site) && !args.site.includes(',')) {
+        // One URL: exactly one site, no catalog.
+        const session = await openIndexed(ctx, args.site);
+        try {
+          const snapshot = findSnapshot(await listSnapshots(session.repo), args.snapshot);
+          await restoreFrom(ctx, args, { ...session, snapshot, site: args.site, switches: [] });
+        } finally {
+          await session.close();
         }
-        printProblems(ctx, result.problems);
-        print(
-          ctx,
-          `restored snapshot ${snapshot.id.slice(0, 12)} to ${args.to}: ${result.files} files, ${result.dirs} folders, ` +
-            `${result.symlinks} links, ${formatBytes(result.bytes)} in ${formatDuration(seconds)}` +
-            (result.skipped > 0 ? `; ${result.skipped} left as they were` : '') +
-            (result.problems.length > 0 ? `; ${result.problems.length} problems` : ''),
-        );
+        return;
+      }
+      const choice = await withCatalog(ctx, (db) => chooseSources(ctx, db, args.snapshot, args.site));
+      const switches: SiteSwitch[] = [];
+      const onSwitch = (event: SiteSwitch): void => {
+        switches.push(event);
+        ctx.logger.warn(event, 'restore switched site');
+      };
+      const session = await openSources(ctx, choice, args.snapshot, onSwitch);
+      try {
+        await restoreFrom(ctx, args, { ...session, site: session.primary, switches });
       } finally {
-        progress.done();
         await session.close();
       }
+      if (switches.length > 0) await auditFailovers(ctx, args.snapshot, switches);
     },
   };
+}
+
+async function restoreFrom(ctx: CliContext, args: Args, source: Source): Promise<void> {
+  const { snapshot, switches } = source;
+  const progress = new Progress(ctx.stderr, ctx.clock);
+  const started = ctx.clock.nowMs();
+  try {
+    const result = await restoreSnapshot({
+      reader: source.reader,
+      index: source.index,
+      tree: snapshot.manifest.tree,
+      target: args.to,
+      overwrite: args.overwrite,
+      ...(args.path === undefined ? {} : { subPath: args.path }),
+      onProgress: (done, total) => progress.update('restoring', done, total),
+    });
+    progress.done();
+    if (result.problems.length > 0) ctx.exitCode = EXIT_FAILURE;
+    const seconds = (ctx.clock.nowMs() - started) / 1000;
+    if (args.json) {
+      printJson(ctx, { snapshot: snapshot.id, site: source.site, switches, ...result, seconds });
+      return;
+    }
+    printProblems(ctx, result.problems);
+    for (const line of describeSwitches(switches)) print(ctx, line);
+    print(
+      ctx,
+      `restored snapshot ${snapshot.id.slice(0, 12)} to ${args.to}: ${result.files} files, ${result.dirs} folders, ` +
+        `${result.symlinks} links, ${formatBytes(result.bytes)} in ${formatDuration(seconds)}` +
+        (result.skipped > 0 ? `; ${result.skipped} left as they were` : '') +
+        (result.problems.length > 0 ? `; ${result.problems.length} problems` : ''),
+    );
+  } finally {
+    progress.done();
+  }
+}
+
+/** One line per pair of sites switched between, with the first reason and how many reads moved. */
+function describeSwitches(switches: readonly SiteSwitch[]): string[] {
+  const pairs = new Map<string, { first: SiteSwitch; count: number }>();
+  for (const s of switches) {
+    const key = `${s.from}\u0000${s.to}`;
+    const seen = pairs.get(key);
+    if (seen === undefined) pairs.set(key, { first: s, count: 1 });
+    else seen.count++;
+  }
+  return [...pairs.values()].map(
+    ({ first, count }) =>
+      `switched from site ${first.from} to site ${first.to}` +
+      `${count > 1 ? ` (${count} reads)` : ''}: ${first.reason}`,
+  );
+}
+
+/** Records, per registered site a read switched away from, that it failed: later choices put it behind. */
+async function auditFailovers(ctx: CliContext, snapshot: string, switches: readonly SiteSwitch[]): Promise<void> {
+  try {
+    await withCatalog(ctx, async (db) => {
+      const from = [...new Set(switches.map((s) => s.from))];
+      for (const site of from) {
+        if ((await getSite(db, site)) === null) continue;
+        const mine = switches.filter((s) => s.from === site);
+        await appendAudit(db, {
+          actor: auditActor(ctx),
+          action: RESTORE_FAILOVER_ACTION,
+          subject: site,
+          details: { snapshot, to: [...new Set(mine.map((s) => s.to))], reads: mine.length, reason: mine[0]!.reason },
+        });
+      }
+    });
+  } catch (err) {
+    ctx.logger.warn({ problem: describeError(err) }, 'catalog: could not record the failover');
+  }
 }

@@ -8,7 +8,12 @@ import type { MasterIndex } from '../../repository/index.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
 
-export async function neededPacks(reader: BlobReader, index: MasterIndex, root: Hex64, concurrency = 16): Promise<Set<Hex64>> {
+export async function neededPacks(
+  reader: Pick<BlobReader, 'readTree'>,
+  index: MasterIndex,
+  root: Hex64,
+  concurrency = 16,
+): Promise<Set<Hex64>> {
   const packs = new Set<Hex64>();
   const seen = new Set<Hex64>();
   const limit = new Semaphore(concurrency);

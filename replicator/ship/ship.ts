@@ -1,7 +1,8 @@
 // Ship one snapshot from staging to several target sites: encrypt once, ship many. The bytes are
 // the ones staging holds; each target gets, independently and concurrently (a bounded queue of
 // puts per site):
-//   1. the packs the snapshot needs that the site lacks (one listing of data/ tells which),
+//   1. the packs the snapshot needs that the site lacks (one listing of data/ tells which), and
+//      any other pack that an index object going there describes,
 //   2. then the index objects describing those packs that the site lacks,
 //   3. then, last, the manifest snapshots/<id> (create-only; "already there" is success).
 // So a manifest is written only once everything it needs is durable at that site (commit last).
@@ -136,7 +137,13 @@ async function shipToSite(
       outcome.alreadyCommitted = true;
     } else {
       const present = await listPacks(target.site, signal);
-      const missing = [...packs].filter((id) => !present.has(id));
+      const indexNeeded = indexObjectsToShip(shipIndex, packs, await listIndexIds(target.site, signal));
+      // An index object goes to a site only with every pack it describes (some may not be needed by
+      // this snapshot: packs a killed run left behind, chunks of a file that changed while read), so
+      // no index at a site names a pack it lacks and a later snapshot cannot dedup against one.
+      const wanted = new Set(packs);
+      for (const id of packsDescribed(shipIndex, indexNeeded)) wanted.add(id);
+      const missing = [...wanted].filter((id) => !present.has(id));
       log.debug({ needed: packs.size, missing: missing.length }, 'shipping packs');
       const copy = (key: string, id: Hex64): Promise<number> =>
         limit.run(() => copyObject(options, target, failed, key, id, signal), signal);
@@ -148,12 +155,6 @@ async function shipToSite(
         }),
         abort,
       );
-      const haveIndex = await listIndexIds(target.site, signal);
-      const indexNeeded = new Set<Hex64>();
-      for (const id of packs) {
-        const describing = shipIndex.indexOf.get(id) ?? [];
-        if (!describing.some((x) => haveIndex.has(x)) && describing[0] !== undefined) indexNeeded.add(describing[0]);
-      }
       await settleAll(
         [...indexNeeded].map(async (id) => {
           await copy(objectKey('index', id), id);
@@ -180,6 +181,24 @@ async function shipToSite(
   }
   await catalog?.audit(target, snapshotId, outcome);
   return outcome;
+}
+
+/** For each needed pack no index object at the site describes: one index object that does. */
+function indexObjectsToShip(shipIndex: ShipIndex, packs: Set<Hex64>, haveIndex: Set<Hex64>): Set<Hex64> {
+  const out = new Set<Hex64>();
+  for (const id of packs) {
+    const describing = shipIndex.indexOf.get(id) ?? [];
+    if (!describing.some((x) => haveIndex.has(x)) && describing[0] !== undefined) out.add(describing[0]);
+  }
+  return out;
+}
+
+/** Every pack listed by one of the index objects `ids`. */
+function packsDescribed(shipIndex: ShipIndex, ids: Set<Hex64>): Set<Hex64> {
+  const out = new Set<Hex64>();
+  if (ids.size === 0) return out;
+  for (const [pack, describing] of shipIndex.indexOf) if (describing.some((x) => ids.has(x))) out.add(pack);
+  return out;
 }
 
 /** Waits for every task; on the first failure aborts the rest and throws that failure. */

@@ -4,7 +4,7 @@
 // pack fails only the files that need it; those files are removed, never left half-written.
 import { link, lchown, lutimes, mkdir, realpath, symlink } from 'node:fs/promises';
 import { GeorepError, describeError } from '../../core/errors.ts';
-import type { BlobReader } from '../../repository/blob-reader.ts';
+import type { BlobReader, FetchedSpan } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
 import type { Hex64, PackEntry, TreeNode } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
@@ -23,6 +23,7 @@ import {
   type Overwrite,
 } from './safe-fs.ts';
 import { WritePool } from './write-pool.ts';
+import type { SpanDone } from './write-protocol.ts';
 
 export interface RestoreOptions {
   reader: BlobReader;
@@ -203,31 +204,49 @@ class RestoreRun {
     }
   }
 
+  /**
+   * Fetches a span and has the writers open and write its blobs. Blobs that fail their checks are
+   * fetched again from another site when the reader has one (FailoverReader), until every site
+   * was tried; only then do their files fail. A file partly written by a failed attempt is simply
+   * written over: writes are positional.
+   */
   private async fillSpan(pool: WritePool, pack: Hex64, span: PackWork['blobs']): Promise<void> {
-    const wanted = span.filter((b) => b.uses.some((u) => this.wants(u.file)));
-    if (wanted.length === 0) return;
-    const failAll = (err: unknown): void => {
-      for (const b of wanted) for (const u of b.uses) this.failFile(u.file, err);
-    };
-    let fetched: Awaited<ReturnType<BlobReader['fetchSpan']>>;
-    try {
-      fetched = await this.options.reader.fetchSpan(pack, wanted.map((b) => b.entry));
-    } catch (err) {
-      failAll(err);
-      return;
+    let wanted = span.filter((b) => b.uses.some((u) => this.wants(u.file)));
+    const tried = new Set<string>();
+    let held: SpanDone['failures'] = [];
+    let last: string | undefined;
+    while (wanted.length > 0) {
+      const entries = wanted.map((b) => b.entry);
+      let fetched: FetchedSpan | undefined;
+      try {
+        fetched =
+          last === undefined
+            ? await this.options.reader.fetchSpan(pack, entries)
+            : await this.options.reader.refetchSpan(pack, entries, { failed: last, tried, reason: held[0]?.message ?? '' });
+      } catch (err) {
+        for (const b of wanted) for (const u of b.uses) this.failFile(u.file, err);
+        return;
+      }
+      if (fetched === undefined) break;
+      tried.add(fetched.site);
+      last = fetched.site;
+      const blobs = wanted.map((b) => ({
+        entry: b.entry,
+        writes: b.uses
+          .filter((u) => this.wants(u.file))
+          .map((u) => ({ file: u.file, path: new Uint8Array(this.abs(this.plan.files[u.file]!.rel)), offset: u.offset })),
+      }));
+      // Each blob is checked on its own in the writer: a damaged one fails only the files that need it.
+      const done = await pool.write({ pack: fetched.name, salt: fetched.salt, start: fetched.start, span: fetched.span, blobs });
+      held = done.failures.filter((f) => f.blob !== undefined);
+      for (const f of done.failures) if (f.blob === undefined) this.failFile(f.file, withCode(f));
+      this.result.bytes += done.bytes;
+      this.bytesDone += done.bytes;
+      this.options.onProgress?.(this.bytesDone, this.plan.totalBytes);
+      const again = new Set(held.map((f) => f.blob!));
+      wanted = wanted.filter((b, i) => again.has(i) && b.uses.some((u) => this.wants(u.file)));
     }
-    const blobs = wanted.map((b) => ({
-      entry: b.entry,
-      writes: b.uses
-        .filter((u) => this.wants(u.file))
-        .map((u) => ({ file: u.file, path: new Uint8Array(this.abs(this.plan.files[u.file]!.rel)), offset: u.offset })),
-    }));
-    // Each blob is checked on its own in the writer: a damaged one fails only the files that need it.
-    const done = await pool.write({ pack: fetched.name, salt: fetched.salt, start: fetched.start, span: fetched.span, blobs });
-    for (const f of done.failures) this.failFile(f.file, Object.assign(new Error(f.message), { code: f.code }));
-    this.result.bytes += done.bytes;
-    this.bytesDone += done.bytes;
-    this.options.onProgress?.(this.bytesDone, this.plan.totalBytes);
+    for (const f of held) this.failFile(f.file, withCode(f));
   }
 
   private failFile(file: number, err: unknown): void {
@@ -308,6 +327,10 @@ class RestoreRun {
       this.problem(item.rel, err);
     }
   }
+}
+
+function withCode(f: { code: string; message: string }): Error {
+  return Object.assign(new Error(f.message), { code: f.code });
 }
 
 /** File system operations in flight at once in the per-file phases. */

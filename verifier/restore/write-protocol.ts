@@ -32,5 +32,6 @@ export interface SpanDone {
   kind: 'done';
   id: number;
   bytes: number;
-  failures: { file: number; code: string; message: string }[];
+  /** `blob` (an index into SpanJob.blobs) is set when the blob failed its checks, not the write. */
+  failures: { file: number; code: string; message: string; blob?: number }[];
 }

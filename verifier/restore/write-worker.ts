@@ -14,15 +14,15 @@ port.on('message', (job: SpanJob) => {
   const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [] };
   const span = Buffer.from(job.span.buffer, job.span.byteOffset, job.span.byteLength);
   const salt = Buffer.from(job.salt);
-  for (const { entry, writes } of job.blobs) {
+  job.blobs.forEach(({ entry, writes }, blob) => {
     let plain: Buffer;
     try {
       const at = entry.offset - job.start;
       plain = openBlob(key, salt, entry, span.subarray(at, at + entry.storedLength), job.pack);
     } catch (err) {
       // Not a byte of a blob that failed its checks is written; its files fail.
-      for (const w of writes) done.failures.push({ file: w.file, ...describe(err) });
-      continue;
+      for (const w of writes) done.failures.push({ file: w.file, ...describe(err), blob });
+      return;
     }
     for (const w of writes) {
       try {
@@ -32,7 +32,7 @@ port.on('message', (job: SpanJob) => {
         done.failures.push({ file: w.file, ...describe(err) });
       }
     }
-  }
+  });
   port.postMessage(done);
 });
 
