@@ -30,10 +30,9 @@ async function setup(chunkAvg: number): Promise<{ dir: string; repo: Repository 
   return { dir, repo };
 }
 
-/** Snapshots `source`, restores it, and returns the folder it was restored to. */
-async function snapshotAndRestore(repo: Repository, dir: string, source: string): Promise<string> {
+async function snapshot(repo: Repository, dir: string, source: string): ReturnType<typeof snapshotDirectory> {
   const { index } = await loadMasterIndex(repo);
-  const result = await snapshotDirectory({
+  return snapshotDirectory({
     repo,
     index,
     source,
@@ -43,6 +42,11 @@ async function snapshotAndRestore(repo: Repository, dir: string, source: string)
     user: 'test',
     program: 'test',
   });
+}
+
+/** Snapshots `source`, restores it, and returns the folder it was restored to. */
+async function snapshotAndRestore(repo: Repository, dir: string, source: string): Promise<string> {
+  const result = await snapshot(repo, dir, source);
   expect(result.problems).toEqual([]);
   const target = path.join(dir, `restored-${result.id.slice(0, 8)}`);
   const fresh = await loadMasterIndex(repo);
@@ -86,17 +90,7 @@ describe('snapshotDirectory', () => {
     await mkdir(source);
     const same = randomBytes(3 * 1024 * 1024);
     for (let i = 0; i < 6; i++) await writeFile(path.join(source, `copy-${i}`), same);
-    const { index } = await loadMasterIndex(repo);
-    const result = await snapshotDirectory({
-      repo,
-      index,
-      source,
-      cacheDir: path.join(dir, 'cache'),
-      clock: systemClock,
-      host: 'test',
-      user: 'test',
-      program: 'test',
-    });
+    const result = await snapshot(repo, dir, source);
     expect(result.manifest.summary.newBytes).toBe(same.length);
     const blobs = result.packs.filter((p) => p.type === 'data').flatMap((p) => p.blobs);
     expect(new Set(blobs.map((b) => b.id)).size).toBe(blobs.length);
