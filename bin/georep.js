@@ -36,6 +36,13 @@ if (tooOld) {
     process.stderr.write('georep: dist/ is missing; run `npm ci` (or `npm run build`) first.\n');
     process.exit(2);
   }
+  // A reader that stops early (`georep ls ... | head`) closes the pipe: stop quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const { run } = await import(main.href);
   process.exitCode = await run(process.argv.slice(2));
 }
