@@ -13,22 +13,13 @@ import { auditActor } from '../actor.ts';
 import { withCatalog } from '../catalog-session.ts';
 import { print, printJson, type CliContext } from '../context.ts';
 import { SiteProbeFailedError, failedWrite } from '../site-registry.ts';
-import { checkSiteSpec } from '../site-spec.ts';
+import { checkSiteSpec, type SiteSpecInput } from '../site-spec.ts';
 import { capabilitySummary, siteJson } from '../site-view.ts';
 import { probeSite } from '../wiring.ts';
 
-interface Args {
-  name: string;
-  url: string;
-  region: string;
-  lat: string;
-  lon: string;
-  jurisdiction: string;
-  operator?: string;
-  quota?: string;
-  bandwidth?: string;
+/** The flags: the site's fields as site-spec.ts checks them, plus what the command itself takes. */
+interface Args extends Omit<SiteSpecInput, 'storageClass'> {
   'storage-class'?: string;
-  credentials?: string;
   probe: boolean;
   timeout: number;
   json: boolean;

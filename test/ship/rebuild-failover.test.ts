@@ -7,7 +7,7 @@
 // the restore switches to the other site for those reads, says so, and is still byte-identical;
 // the next restore starts from the healthy site.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrate } from '../../catalog/migrate.ts';
 import { openCatalog } from '../../catalog/open.ts';
 import { runCli, type CliResult } from '../cli/run-cli.ts';
+import { treeBytes } from '../fixtures/compare-trees.ts';
 
 const ceph = inject('georepCephSites')[0];
 if (ceph === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
@@ -44,15 +45,6 @@ const ok = async (args: string[], code = 0): Promise<CliResult> => {
   return r;
 };
 
-async function treeBytes(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const p = path.join(entry.parentPath, entry.name);
-    out.set(path.relative(dir, p), await readFile(p));
-  }
-  return out;
-}
 
 async function registerSites(): Promise<void> {
   const where = ['--region', 'test', '--lat', '50', '--lon', '8', '--jurisdiction', 'DE', '--no-probe'];

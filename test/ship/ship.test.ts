@@ -4,7 +4,7 @@
 // restores on its own. A dead gateway and a site over its quota are behind, the others commit;
 // `georep ship` catches the dead one up once it is back. Attach refuses another repository.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -23,6 +23,7 @@ import type { PutBody, PutOptions, PutResult, Site } from '../../sites/site.ts';
 import { ForwardingSite } from '../../sites/wrappers/forwarding.ts';
 import { startCephSite, type CephSite, type S3Credentials } from '../servers/ceph.ts';
 import { runCli, type CliResult } from '../cli/run-cli.ts';
+import { treeBytes } from '../fixtures/compare-trees.ts';
 
 const shared = inject('georepCephSites')[0];
 if (shared === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
@@ -88,15 +89,6 @@ async function dataset(name: string, files: number, size: number): Promise<strin
   return dir;
 }
 
-async function treeBytes(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const p = path.join(entry.parentPath, entry.name);
-    out.set(path.relative(dir, p), await readFile(p));
-  }
-  return out;
-}
 
 /** Records the keys put, in order; what the test checks "commit last" with. */
 class RecordingSite extends ForwardingSite {
