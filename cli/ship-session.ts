@@ -3,6 +3,7 @@
 // a site that reads through to the targets for what staging no longer holds.
 import { mkdir } from 'node:fs/promises';
 import type { CatalogDb } from '../catalog/db.ts';
+import type { SiteRecord } from '../catalog/queries/sites.ts';
 import { UsageError } from '../core/errors.ts';
 import { NoRepositoryError, WrongPasswordError } from '../repository/errors.ts';
 import { Repository } from '../repository/repository.ts';
@@ -15,7 +16,7 @@ import { stagingDir } from '../replicator/ship/staging.ts';
 import type { StackedSite } from '../sites/stack.ts';
 import type { CliContext } from './context.ts';
 import { georepHome } from './home.ts';
-import { openNamedSite, resolveSite } from './site-registry.ts';
+import { openSiteRecord, resolveSite, type OpenNamedSiteOptions } from './site-registry.ts';
 import { openSite, openSiteAt } from './wiring.ts';
 
 export interface OpenTarget extends ShipTarget {
@@ -31,14 +32,22 @@ export function parseTargets(values: readonly string[], flag = '--to'): string[]
   return specs;
 }
 
-/** Opens every target; a registered name with what the catalog knows about it. Close each site. */
-export async function openTargets(ctx: CliContext, db: CatalogDb, specs: readonly string[]): Promise<OpenTarget[]> {
+/**
+ * Opens every target; a registered name with what the catalog knows about it, and the options
+ * `optionsFor` gives it (a contract's Object Lock). Close each site.
+ */
+export async function openTargets(
+  ctx: CliContext,
+  db: CatalogDb,
+  specs: readonly string[],
+  optionsFor: (record: SiteRecord) => OpenNamedSiteOptions = () => ({}),
+): Promise<OpenTarget[]> {
   const out: OpenTarget[] = [];
   try {
     for (const spec of specs) {
       const resolved = await resolveSite(ctx, db, spec);
       if (resolved.record !== null && resolved.name === resolved.record.name) {
-        const { site } = await openNamedSite(ctx, db, resolved.record.name);
+        const { site } = await openSiteRecord(ctx, resolved.record, optionsFor(resolved.record));
         out.push({ spec, name: resolved.record.name, registered: resolved.record.name, site });
       } else {
         const site = await openSiteAt(resolved.location, ctx, { name: spec });

@@ -9,6 +9,7 @@ import type { ProbeReport } from '../sites/probe.ts';
 import type { SiteCapabilities } from '../sites/site.ts';
 import type { StackedSite } from '../sites/stack.ts';
 import { parseSiteUrl, type SiteLocation } from '../sites/url.ts';
+import type { RetentionRule } from '../sites/wrappers/retention.ts';
 import { TokenBucket } from '../sites/wrappers/token-bucket.ts';
 import type { CliContext } from './context.ts';
 import { parseSiteName, registeredUrl } from './site-spec.ts';
@@ -85,6 +86,8 @@ export interface OpenNamedSiteOptions {
    * when none is registered); pass one to share a limit between several opens of the site.
    */
   bandwidth?: TokenBucket;
+  /** Object Lock what georep writes under these prefixes (a contract's immutability). */
+  retention?: RetentionRule;
 }
 
 export interface NamedSite {
@@ -120,6 +123,7 @@ export async function openSiteRecord(
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(bandwidth === undefined ? {} : { bandwidth }),
+    ...(options.retention === undefined ? {} : { retention: options.retention }),
   });
   return { record, location, site };
 }

@@ -2,6 +2,9 @@
 // the snapshot once into local staging (deduplicated against the targets' index), then ship the
 // same bytes to every target. One line per site; exit 0 all committed, 3 some behind, 1 none.
 import os from 'node:os';
+import { finishRun, startRun, type RunOutcome } from '../catalog/queries/runs.ts';
+import type { SiteRecord } from '../catalog/queries/sites.ts';
+import { describeError } from '../core/errors.ts';
 import { auditActor } from './actor.ts';
 import { withCatalog } from './catalog-session.ts';
 import { print, printJson, type CliContext } from './context.ts';
@@ -12,6 +15,7 @@ import { readPassword } from './password.ts';
 import { printProblems } from './problems.ts';
 import { Progress } from './progress.ts';
 import { printShipResult, shipExitCode } from './ship-report.ts';
+import type { OpenNamedSiteOptions } from './site-registry.ts';
 import {
   attachTargets,
   closeAll,
@@ -34,12 +38,29 @@ export interface SnapshotToArgs {
   to: string[];
   tags: string[];
   json: boolean;
+  /** Run under a contract: recorded with the run, the dataset and the pending record. */
+  contract?: {
+    name: string;
+    dataset: string;
+    /** How each registered target is opened (its Object Lock under the contract). */
+    optionsFor: (record: SiteRecord) => OpenNamedSiteOptions;
+  };
 }
 
 export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise<void> {
   const specs = parseTargets(args.to);
   await withCatalog(ctx, async (db) => {
-    const targets = await openTargets(ctx, db, specs);
+    const contract = args.contract;
+    const targets = await openTargets(ctx, db, specs, contract?.optionsFor);
+    // A run in the catalog while the snapshot is built and shipped: prune never deletes a pack
+    // that a run started before its mark may still reference.
+    const run = await startRun(db, {
+      kind: 'snapshot',
+      contract: contract?.name ?? null,
+      details: { source: args.source, targets: specs },
+    });
+    let outcome: RunOutcome = 'failed';
+    const runDetails: Record<string, unknown> = {};
     try {
       const password = await readPassword(ctx, { purpose: 'repository password' });
       const source = await openSourceRepository(ctx, targets, password);
@@ -71,13 +92,17 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
           onProgress: (stats) => progress.update(`${stats.files} files`, stats.bytes, parent?.manifest.summary.bytes),
         });
         progress.done();
-        await writePending(staging.site, { snapshot: result.id, targets: specs });
+        await writePending(staging.site, {
+          snapshot: result.id,
+          targets: specs,
+          ...(contract === undefined ? {} : { contract: contract.name }),
+        });
         const shipped = await shipSnapshot({
           snapshotId: result.id,
           staging: staging.repo,
           stagingSite: staging.site,
           targets,
-          catalog: { db, actor: auditActor(ctx) },
+          catalog: { db, actor: auditActor(ctx), ...(contract === undefined ? {} : { dataset: contract.dataset }) },
           clock: ctx.clock,
           logger: ctx.logger,
         });
@@ -86,6 +111,9 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
           : false;
         ctx.exitCode = shipExitCode(shipped.outcomes);
         if (ctx.exitCode === 0 && result.problems.length > 0) ctx.exitCode = EXIT_PARTIAL;
+        outcome = ctx.exitCode === 0 ? 'succeeded' : ctx.exitCode === EXIT_PARTIAL ? 'partial' : 'failed';
+        runDetails.snapshot = result.id;
+        runDetails.sites = Object.fromEntries(shipped.outcomes.map((o) => [o.site, o.state]));
         const seconds = (ctx.clock.nowMs() - started) / 1000;
         if (args.json) {
           printJson(ctx, {
@@ -118,7 +146,13 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
         progress.done();
         await staging.close();
       }
+    } catch (err) {
+      runDetails.error = describeError(err);
+      throw err;
     } finally {
+      await finishRun(db, run.id, outcome, runDetails).catch((err: unknown) =>
+        ctx.logger.warn({ problem: describeError(err) }, 'catalog: could not finish the run'),
+      );
       await closeAll(targets);
     }
   });

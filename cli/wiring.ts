@@ -15,6 +15,7 @@ import { SiteError } from '../sites/errors.ts';
 import type { SiteCapabilities } from '../sites/site.ts';
 import { stackSite, type StackedSite } from '../sites/stack.ts';
 import { formatSiteUrl, parseSiteUrl, type SiteLocation } from '../sites/url.ts';
+import type { RetentionRule } from '../sites/wrappers/retention.ts';
 import type { TokenBucket } from '../sites/wrappers/token-bucket.ts';
 
 // The AWS SDK is large and costs ~40 MiB and a few hundred ms to load: only s3:// sites pay.
@@ -42,6 +43,8 @@ export interface OpenSiteOptions {
   objectLock?: boolean;
   /** Paces puts and gets (a site's registered bandwidth); share one bucket for a common limit. */
   bandwidth?: TokenBucket;
+  /** Object Lock what georep writes under these prefixes (a contract's immutability). */
+  retention?: RetentionRule;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -84,6 +87,7 @@ export async function openSiteAt(
     logger: ctx.logger.child({ site: name }),
     concurrency: options.concurrency ?? 8,
     ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
+    ...(options.retention === undefined ? {} : { retention: options.retention }),
   });
 }
 

@@ -1,6 +1,6 @@
 // The one place wrappers are stacked around a backend. Innermost (closest to the site) first:
 //
-//   faults → metrics → bandwidth → concurrency → retry → logging
+//   faults → metrics → bandwidth → concurrency → retry → retention → logging
 //
 // - faults innermost: an injected fault must look like the real backend failing, so every layer
 //   above (metrics counting it, retry retrying it) reacts exactly as it would in production.
@@ -12,6 +12,7 @@
 //   flaky key cannot starve the others; each attempt queues anew.
 // - retry above those: each attempt goes through the limits, and the retry sees the site's
 //   errors (real or injected) unchanged.
+// - retention above retry: one logical put gets one retain-until date, whatever its attempts.
 // - logging outermost: one line per logical call with its final outcome; the retries in between
 //   are logged through RetryOptions.onRetry, wired here.
 import type { Clock } from '../core/clock.ts';
@@ -24,6 +25,7 @@ import { ForwardingSite } from './wrappers/forwarding.ts';
 import { LoggingSite } from './wrappers/logging.ts';
 import { MetricsSite } from './wrappers/metrics.ts';
 import { errorCode } from './wrappers/ops.ts';
+import { RetentionSite, type RetentionRule } from './wrappers/retention.ts';
 import { RetrySite, type RetryEvent, type RetryOptions } from './wrappers/retry.ts';
 import type { TokenBucket } from './wrappers/token-bucket.ts';
 
@@ -40,6 +42,8 @@ export interface StackOptions {
   logger?: Logger;
   /** Count operations; the MetricsSite is reachable as `.metrics`. */
   metrics?: boolean;
+  /** Object Lock every object written under these prefixes (a contract's immutability). */
+  retention?: RetentionRule;
 }
 
 /** The stacked site, with handles on the layers a caller may need to reach. */
@@ -66,6 +70,7 @@ export function stackSite(base: Site, opts: StackOptions): StackedSite {
   if (opts.retry !== false) {
     site = new RetrySite(site, clock, withRetryLogging(opts.retry ?? {}, base.name, opts.logger));
   }
+  if (opts.retention !== undefined) site = new RetentionSite(site, clock, opts.retention);
   if (opts.logger !== undefined) site = new LoggingSite(site, opts.logger, clock);
   return new StackedSite(site, { metrics, faults });
 }

@@ -8,7 +8,7 @@ import { repositoryId } from './repositories.ts';
 import { siteId } from './sites.ts';
 import { date, dateOrNull, json, num, one } from './rows.ts';
 
-export type SnapshotSiteState = 'pending' | 'uploading' | 'committed' | 'failed' | 'behind';
+export type SnapshotSiteState = 'pending' | 'uploading' | 'committed' | 'failed' | 'behind' | 'forgotten';
 
 export interface SnapshotRecord {
   id: Hex64;

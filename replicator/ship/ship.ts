@@ -52,7 +52,8 @@ export interface ShipOptions {
   /** Staging's own site (no fallback): where copies come from first. */
   stagingSite: Site;
   targets: readonly ShipTarget[];
-  catalog?: { db: CatalogDb; actor: string };
+  /** With `dataset`, a snapshot recorded for the first time is recorded as that dataset's. */
+  catalog?: { db: CatalogDb; actor: string; dataset?: string };
   clock: Clock;
   logger: Logger;
   /** Puts in flight per site; default 4. */
@@ -309,9 +310,11 @@ class CatalogWriter {
   private readonly logger: Logger;
   private readonly lock = new Semaphore(1);
   private readonly repository: Hex64;
+  private readonly dataset: string | undefined;
 
-  constructor(catalog: { db: CatalogDb; actor: string }, repository: Hex64, logger: Logger) {
+  constructor(catalog: { db: CatalogDb; actor: string; dataset?: string }, repository: Hex64, logger: Logger) {
     this.repository = repository;
+    this.dataset = catalog.dataset;
     this.db = catalog.db;
     this.actor = catalog.actor;
     this.logger = logger;
@@ -321,7 +324,7 @@ class CatalogWriter {
     await this.lock.run(async () => {
       const repository = this.repository;
       await ensureRepository(this.db, repository);
-      await recordSnapshot(this.db, { id, repository, manifest });
+      await recordSnapshot(this.db, { id, repository, manifest, dataset: this.dataset ?? null });
       const refs = [...shipIndex.index.packs()].filter((p) => packs.has(p.id)).map((p) => ({ id: p.id, type: p.type, size: p.size }));
       await recordPacks(this.db, repository, refs);
       await linkSnapshotPacks(this.db, id, [...packs]);

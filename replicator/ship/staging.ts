@@ -16,6 +16,8 @@ export interface PendingShip {
   snapshot: Hex64;
   /** Target sites, as names or URLs. */
   targets: string[];
+  /** The contract it was taken under: catching up ships it under that contract's Object Lock. */
+  contract?: string;
 }
 
 /** The staging folder of a repository under the georep home. */
@@ -34,7 +36,7 @@ export async function listPending(staging: Site): Promise<PendingShip[]> {
     if (!isHex64(id)) continue;
     const value = JSON.parse((await staging.get(info.key)).toString('utf8')) as Partial<PendingShip>;
     const targets = Array.isArray(value.targets) ? value.targets.filter((t): t is string => typeof t === 'string') : [];
-    out.push({ snapshot: id, targets });
+    out.push({ snapshot: id, targets, ...(typeof value.contract === 'string' ? { contract: value.contract } : {}) });
   }
   return out;
 }
