@@ -7,6 +7,7 @@ import type { CliContext } from './context.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { catalogCommand } from './commands/catalog.ts';
 import { diffCommand } from './commands/diff.ts';
+import { forgetCommand } from './commands/forget.ts';
 import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
 import { lsCommand } from './commands/ls.ts';
@@ -42,6 +43,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(siteCommand(ctx))
     .command(shipCommand(ctx))
     .command(statusCommand(ctx))
+    .command(forgetCommand(ctx))
     .command(catalogCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()

@@ -1,5 +1,6 @@
 // `georep snapshot <path> --site <url>`: snapshot a folder into the repository at one site;
-// with `--to a,b,c`, into local staging and shipped to several (snapshot-to.ts).
+// with `--to a,b,c`, into local staging and shipped to several (snapshot-to.ts); with
+// `--contract <name>`, what and where the contract says (snapshot-contract.ts).
 import os from 'node:os';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -13,11 +14,13 @@ import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
 import { openIndexed } from '../session.ts';
 import { PROGRAM } from '../version.ts';
+import { snapshotByContract } from '../snapshot-contract.ts';
 import { snapshotTo } from '../snapshot-to.ts';
 import { UsageError } from '../../core/errors.ts';
 
 interface Args {
-  path: string;
+  path: string | undefined;
+  contract: string | undefined;
   site: string | undefined;
   to: string[] | undefined;
   tag: string[];
@@ -26,25 +29,32 @@ interface Args {
 
 export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
   return {
-    command: 'snapshot <path>',
+    command: 'snapshot [path]',
     describe: 'snapshot a folder into the repository at a site',
     builder: (y) =>
       y
-        .positional('path', { type: 'string', demandOption: true, describe: 'folder to snapshot' })
+        .positional('path', { type: 'string', describe: 'folder to snapshot (with --contract: the contract says)' })
         .option('site', { type: 'string', describe: 'site URL of the repository (one site, no staging)' })
         .option('to', {
           type: 'string',
           array: true,
           describe: 'target sites a,b,c (names or URLs): build once in local staging, ship to each',
         })
+        .option('contract', { type: 'string', describe: "snapshot the contract's dataset and ship it where the contract says" })
         .check((a) => {
-          if ((a.site === undefined) === (a.to === undefined)) throw new UsageError('give either --site <url> or --to a,b,c');
+          const modes = [a.site, a.to, a.contract].filter((m) => m !== undefined).length;
+          if (modes !== 1) throw new UsageError('give one of --site <url>, --to a,b,c or --contract <name>');
+          if (a.contract === undefined && a.path === undefined) throw new UsageError('name the folder to snapshot');
           return true;
         })
         .option('tag', { type: 'string', array: true, default: [], describe: 'label the snapshot (repeatable)' })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
-      const source = path.resolve(args.path);
+      if (args.contract !== undefined) {
+        await snapshotByContract(ctx, { contract: args.contract, path: args.path, tags: args.tag, json: args.json });
+        return;
+      }
+      const source = path.resolve(args.path ?? '.');
       if (args.to !== undefined) {
         await snapshotTo(ctx, { source, to: args.to, tags: args.tag, json: args.json });
         return;

@@ -1,0 +1,88 @@
+// `georep snapshot --contract <name>`: the contract says what (its dataset's source), where (the
+// placement plan over the registered sites) and how strongly (Object Lock at the sites that
+// have it, when the contract asks for immutability); snapshot-to.ts does the building and
+// shipping. A contract whose placement cannot be met now is refused before anything is read.
+import path from 'node:path';
+import type { CatalogDb } from '../catalog/db.ts';
+import { putDataset } from '../catalog/queries/datasets.ts';
+import type { SiteRecord } from '../catalog/queries/sites.ts';
+import { ConfigError, UsageError } from '../core/errors.ts';
+import type { Contract } from '../policies/contract.ts';
+import { planPlacement } from '../policies/placement.ts';
+import { formatProblem } from '../policies/problem.ts';
+import { checkAgainstSites } from '../policies/sites-check.ts';
+import { DATA_PREFIX, objectPrefix } from '../repository/layout.ts';
+import type { RetentionRule } from '../sites/wrappers/retention.ts';
+import { withCatalog } from './catalog-session.ts';
+import type { CliContext } from './context.ts';
+import { requireContract } from './contract-session.ts';
+import { knownSites } from './known-sites.ts';
+import type { OpenNamedSiteOptions } from './site-registry.ts';
+import { snapshotTo } from './snapshot-to.ts';
+
+export interface SnapshotContractArgs {
+  contract: string;
+  /** The folder given on the command line, which must then be the contract's. */
+  path: string | undefined;
+  tags: string[];
+  json: boolean;
+}
+
+/** Everything georep writes that a snapshot needs; config and key files stay changeable. */
+export const LOCKED_PREFIXES = [DATA_PREFIX, objectPrefix('index'), objectPrefix('snapshot')] as const;
+
+export async function snapshotByContract(ctx: CliContext, args: SnapshotContractArgs): Promise<void> {
+  const { contract, chosen } = await withCatalog(ctx, (db) => resolveContract(db, args.contract));
+  const source = contract.dataset.source;
+  if (source.type !== 'directory') {
+    throw new UsageError(`contract '${contract.contract}': dataset source type '${source.type}' cannot be snapshotted yet`, {
+      hint: 'only directory sources are supported for now',
+    });
+  }
+  if (args.path !== undefined && path.resolve(args.path) !== path.resolve(source.path)) {
+    throw new UsageError(
+      `contract '${contract.contract}' protects ${source.path}, not ${path.resolve(args.path)}`,
+      { hint: 'leave the path out with --contract, or change the contract' },
+    );
+  }
+  const retention = retentionRule(contract);
+  const lockable = new Set(chosen.filter((r) => r.capabilities?.objectLock === true).map((r) => r.name));
+  await snapshotTo(ctx, {
+    source: path.resolve(source.path),
+    to: chosen.map((r) => r.name),
+    tags: args.tags,
+    json: args.json,
+    contract: {
+      name: contract.contract,
+      dataset: contract.dataset.name,
+      optionsFor: (record: SiteRecord): OpenNamedSiteOptions =>
+        retention !== undefined && lockable.has(record.name) ? { retention } : {},
+    },
+  });
+}
+
+async function resolveContract(db: CatalogDb, name: string): Promise<{ contract: Contract; chosen: SiteRecord[] }> {
+  const { contract } = await requireContract(db, name);
+  const { sites, records } = await knownSites(db);
+  const problems = checkAgainstSites(contract, sites);
+  if (problems.length > 0) {
+    throw new ConfigError(`contract '${name}' does not fit the registered sites:\n${problems.map(formatProblem).join('\n')}`);
+  }
+  const plan = planPlacement(contract, sites);
+  if (!plan.ok) {
+    throw new ConfigError(
+      `contract '${name}': no placement meets it now:\n${plan.failures.map((f) => `  ${f.message}`).join('\n')}`,
+      { hint: `georep policy plan shows each site's reasons` },
+    );
+  }
+  const byName = new Map(records.map((r) => [r.name, r]));
+  const chosen = plan.chosen.map((d) => byName.get(d.site)).filter((r): r is SiteRecord => r !== undefined);
+  await putDataset(db, contract.dataset.name, { ...contract.dataset.source });
+  return { contract, chosen };
+}
+
+function retentionRule(contract: Contract): RetentionRule | undefined {
+  const im = contract.immutability;
+  if (im === null) return undefined;
+  return { mode: im.mode === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE', days: im.days, prefixes: LOCKED_PREFIXES };
+}
