@@ -2,6 +2,7 @@
 // their edge, so nothing above sites/ ever sees an SDK type. `retryable` is what the retry
 // wrapper reads: a permanent error is never retried.
 import { GeorepError, type GeorepErrorOptions } from '../core/errors.ts';
+import type { Retention } from './site.ts';
 
 export abstract class SiteError extends GeorepError {
   abstract readonly retryable: boolean;
@@ -41,8 +42,35 @@ export class PreconditionFailedError extends SiteError {
 /** The site refused the request and will refuse it again (access denied, bad digest, no bucket, locked object...). */
 export class PermanentError extends SiteError {
   readonly retryable = false;
-  constructor(message: string, options: SiteErrorOptions = {}) {
-    super('SITE_PERMANENT', message, options);
+  /** `code` is for subclasses that name a more precise refusal. */
+  constructor(message: string, options: SiteErrorOptions = {}, code = 'SITE_PERMANENT') {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Object Lock refused a delete: the object is under retention (COMPLIANCE, or GOVERNANCE, which
+ * georep never bypasses) or legal hold. The object is still there, unchanged.
+ */
+export class ObjectLockedError extends PermanentError {
+  /** The refused version's retention, when the site reported one. */
+  readonly retention: Retention | undefined;
+  readonly legalHold: boolean;
+
+  constructor(message: string, options: SiteErrorOptions & { retention?: Retention; legalHold?: boolean } = {}) {
+    const { retention, legalHold, ...rest } = options;
+    super(
+      message,
+      {
+        hint: legalHold
+          ? 'the object is under legal hold: it can be deleted only once the hold is lifted'
+          : 'a retained object can be deleted only once its retain-until date has passed',
+        ...rest,
+      },
+      'SITE_OBJECT_LOCKED',
+    );
+    this.retention = retention;
+    this.legalHold = legalHold === true;
   }
 }
 

@@ -28,11 +28,38 @@
 //   end; an offset at or past the end of a non-empty object is a PermanentError (S3 416).
 // - list(prefix) yields every object whose key starts with prefix, each once, in no promised
 //   order, with its size. A listing may be stale on eventually-consistent sites: never conclude
-//   from one listing that an object is gone.
+//   from one listing that an object is gone. Listings never carry retention (S3 listings have
+//   none): head() each object whose retention matters.
+// - Object Lock (only where capabilities.objectLock): head() reports the current version's
+//   retention as `retention` when it has one, as the site stores it; its `until` may be past
+//   (expired retention is no longer enforced: compare with the site's time, allowing for skew).
+//   A site without Object Lock never reports retention.
+// - extendRetention(key, {mode, until}) keeps the current version retained at least until
+//   `until`, in at least `mode`: it never shortens and never turns COMPLIANCE into GOVERNANCE.
+//   What is in force afterwards is the stronger of the two (COMPLIANCE if either is, the later
+//   date), and that is what it returns. When that is already in force it writes nothing, so it
+//   is idempotent and safe to retry. A site without Object Lock: PermanentError, before touching
+//   storage; a missing key: NotFoundError. S3 keeps retain-until to the second, so `until` is
+//   rounded up to the next whole second (up: rounding must never shorten). Raising GOVERNANCE
+//   to COMPLIANCE sends S3's governance bypass, which S3 and Ceph demand for any change of a
+//   GOVERNANCE retention's mode; nothing else ever bypasses.
+// - delete() of an object under retention (COMPLIANCE; GOVERNANCE too, since georep never
+//   bypasses it) or legal hold: ObjectLockedError (a PermanentError) naming the retain-until
+//   date, and the object stays readable with the same bytes: no delete marker is left and the
+//   current version is untouched (older, superseded versions may be gone). Once its retention
+//   has passed, delete() removes it, every version.
 // - Errors are SiteErrors (sites/errors.ts). Anything not recognised is a RetryableError when it
 //   looks like a network failure and a PermanentError otherwise.
 // - Every operation accepts an AbortSignal; an aborted operation rejects promptly.
 import type { Readable } from 'node:stream';
+
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** Object Lock retention: until `until` the site refuses to delete the object (see the contract). */
+export interface Retention {
+  mode: RetentionMode;
+  until: Date;
+}
 
 export interface ObjectInfo {
   key: string;
@@ -40,6 +67,8 @@ export interface ObjectInfo {
   /** The site's entity tag, without quotes, when it has one (S3). Not necessarily an MD5. */
   etag?: string;
   lastModified?: Date;
+  /** The current version's Object Lock retention, from head() only; never set by list(). */
+  retention?: Retention;
 }
 
 /** A body that is read once per attempt; `size` must be exact (S3 needs Content-Length). */
@@ -52,13 +81,11 @@ export interface StreamBody {
 
 export type PutBody = Uint8Array | StreamBody;
 
-export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
-
 export interface PutOptions {
   /** Fail with PreconditionFailedError if the key exists (S3 If-None-Match: *). */
   createOnly?: boolean;
   /** Object Lock retention. A site without Object Lock refuses with PermanentError. */
-  retention?: { mode: RetentionMode; until: Date };
+  retention?: Retention;
   signal?: AbortSignal;
 }
 
@@ -103,6 +130,8 @@ export interface Site {
   get(key: string, options?: GetOptions): Promise<Buffer>;
   put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult>;
   delete(key: string, options?: OpOptions): Promise<void>;
+  /** Never shortens nor downgrades; returns the retention in force afterwards (see above). */
+  extendRetention(key: string, retention: Retention, options?: OpOptions): Promise<Retention>;
   /** Releases sockets and handles. The site must not be used afterwards. */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.ts';
-import { RetryableError } from './errors.ts';
+import { PermanentError, RetryableError } from './errors.ts';
 import { FileSite } from './file/file-site.ts';
 import { stackSite } from './stack.ts';
 import { TokenBucket } from './wrappers/token-bucket.ts';
@@ -50,6 +50,38 @@ describe('stackSite', () => {
       ['site put', 'partner'],
       ['site get', 'partner'],
     ]);
+  });
+
+  it('passes extendRetention through every layer: faulted, retried, counted, logged', async () => {
+    const clock = new ManualClock();
+    const lines: { level: number; msg: string; op?: string; mode?: string; until?: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as (typeof lines)[0]) });
+    const site = stackSite(await base(), {
+      clock,
+      logger,
+      metrics: true,
+      concurrency: 1,
+      bandwidth: new TokenBucket(clock, { bytesPerSecond: 1024 }),
+      retry: { random: () => 0.5, baseDelayMs: 100 },
+      faults: [{ ops: 'extendRetention', fault: { kind: 'fail' }, times: 2 }],
+    });
+    await site.put('data/k', Buffer.from('x'));
+    const until = new Date('2030-01-02T03:04:05Z');
+    // Two injected transient failures are retried; then the folder's own answer (no Object
+    // Lock) is permanent and reaches the caller.
+    const err = await drive(clock, site.extendRetention('data/k', { mode: 'COMPLIANCE', until })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as PermanentError).message).toMatch(/no Object Lock/);
+    expect(site.faults?.calls.extendRetention).toBe(3);
+    expect(site.metrics?.snapshot().ops.extendRetention).toBe(3);
+    expect(site.metrics?.snapshot().errors).toEqual({ SITE_RETRYABLE: 2, SITE_PERMANENT: 1 });
+    const logged = lines.filter((l) => l.op === 'extendRetention');
+    expect(logged.map((l) => [l.msg, l.level])).toEqual([
+      ['site extendRetention retrying', 30],
+      ['site extendRetention retrying', 30],
+      ['site extendRetention failed', 40],
+    ]);
+    expect(logged[2]).toMatchObject({ mode: 'COMPLIANCE', until: until.toISOString() });
   });
 
   it('adds faults later through .faults, and gives up after the retry budget', async () => {

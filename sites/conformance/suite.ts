@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   NotFoundError,
+  ObjectLockedError,
   PermanentError,
   PreconditionFailedError,
   QuotaExceededError,
@@ -25,7 +26,7 @@ export interface ConformanceFixture {
   release?(site: Site): Promise<void>;
   /** Reads an object with a client independent of georep's (the minio package, plain fs). */
   readBack?(site: Site, key: string): Promise<{ bytes: Buffer; etag?: string }>;
-  /** A fresh site whose bucket has Object Lock enabled. */
+  /** A fresh site whose bucket has Object Lock enabled (open() must give one without). */
   openLocked?(): Promise<Site>;
   /** A fresh site at which at most `quotaBytes` may be stored. */
   openWithQuota?(quotaBytes: number): Promise<Site>;
@@ -218,25 +219,106 @@ export function defineSiteConformance(backend: string, fixture: ConformanceFixtu
 
     if (fixture.openLocked) {
       const openLocked = fixture.openLocked;
-      it('keeps an Object-Lock-retained object from being deleted', async () => {
+      it('keeps an Object-Lock-retained object from being deleted, readable and headed with its retention', async () => {
         const site = await open(openLocked);
         expect(site.capabilities.objectLock).toBe(true);
         const until = new Date(Date.now() + 24 * 3600 * 1000);
         await site.put('data/ll/locked', Buffer.from('keep me'), { retention: { mode: 'COMPLIANCE', until } });
-        await expect(site.delete('data/ll/locked')).rejects.toBeInstanceOf(PermanentError);
+        const info = await site.head('data/ll/locked');
+        expect(info.retention?.mode).toBe('COMPLIANCE');
+        expect(Math.abs((info.retention?.until.getTime() ?? 0) - until.getTime())).toBeLessThan(1000);
+        const err = await site.delete('data/ll/locked').catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ObjectLockedError);
+        expect(err).toBeInstanceOf(PermanentError);
+        const locked = err as ObjectLockedError;
+        expect(locked.code).toBe('SITE_OBJECT_LOCKED');
+        expect(locked.hint).toBeTruthy();
+        expect(locked.retention?.mode).toBe('COMPLIANCE');
+        expect(locked.message).toContain(info.retention?.until.toISOString());
         expect((await site.get('data/ll/locked')).toString()).toBe('keep me');
+        expect((await site.head('data/ll/locked')).retention).toEqual(info.retention);
+        // An object without retention in the same site: no retention reported, deleted for real.
+        await site.put('data/ll/free', Buffer.from('free'));
+        expect((await site.head('data/ll/free')).retention).toBeUndefined();
+        await site.delete('data/ll/free');
+        await expect(site.head('data/ll/free')).rejects.toBeInstanceOf(NotFoundError);
       });
-    } else {
-      it('refuses a retention request it cannot honour', async () => {
-        const site = await open();
-        expect(site.capabilities.objectLock).toBe(false);
-        const until = new Date(Date.now() + 3600 * 1000);
+
+      it('extends retention, never shortening it nor turning COMPLIANCE into GOVERNANCE', async () => {
+        const site = await open(openLocked);
+        const now = Date.now();
+        const later = (s: number): Date => new Date(now + s * 1000);
+        // Whole seconds from now: extensions are rounded up to the second, never down.
+        const seconds = (d: Date | undefined): number => Math.floor(((d?.getTime() ?? 0) - now) / 1000);
+        await site.put('data/ee/gov', Buffer.from('g'), { retention: { mode: 'GOVERNANCE', until: later(60) } });
+
+        const moved = await site.extendRetention('data/ee/gov', { mode: 'GOVERNANCE', until: later(120) });
+        expect(moved.mode).toBe('GOVERNANCE');
+        expect(seconds(moved.until)).toBe(120);
+        expect((await site.head('data/ee/gov')).retention).toEqual(moved);
+
+        // Shorter: nothing changes, and the later date in force comes back.
+        const kept = await site.extendRetention('data/ee/gov', { mode: 'GOVERNANCE', until: later(30) });
+        expect(kept).toEqual(moved);
+        expect((await site.head('data/ee/gov')).retention).toEqual(moved);
+
+        // COMPLIANCE with an earlier date: the mode is raised, the later date stays.
+        const raised = await site.extendRetention('data/ee/gov', { mode: 'COMPLIANCE', until: later(90) });
+        expect(raised).toEqual({ mode: 'COMPLIANCE', until: moved.until });
+        expect((await site.head('data/ee/gov')).retention).toEqual(raised);
+
+        // GOVERNANCE asked of a COMPLIANCE object: the date moves, the mode does not fall.
+        const notLowered = await site.extendRetention('data/ee/gov', { mode: 'GOVERNANCE', until: later(180) });
+        expect(notLowered.mode).toBe('COMPLIANCE');
+        expect(seconds(notLowered.until)).toBe(180);
+        expect((await site.head('data/ee/gov')).retention).toEqual(notLowered);
+
+        // An object written without retention gets it; a missing one is not found.
+        await site.put('data/ee/plain', Buffer.from('p'));
+        const set = await site.extendRetention('data/ee/plain', { mode: 'GOVERNANCE', until: later(60) });
+        expect((await site.head('data/ee/plain')).retention).toEqual(set);
         await expect(
-          site.put('data/ll/locked', Buffer.from('x'), { retention: { mode: 'COMPLIANCE', until } }),
-        ).rejects.toBeInstanceOf(PermanentError);
-        await expect(site.head('data/ll/locked')).rejects.toBeInstanceOf(NotFoundError);
+          site.extendRetention('data/ee/missing', { mode: 'GOVERNANCE', until: later(60) }),
+        ).rejects.toBeInstanceOf(NotFoundError);
+        expect((await site.get('data/ee/gov')).toString()).toBe('g');
+      });
+
+      it('deletes a retained object once its retention has passed', async () => {
+        const site = await open(openLocked);
+        const until = new Date(Date.now() + 2000);
+        await site.put('data/pp/brief', Buffer.from('brief'), { retention: { mode: 'COMPLIANCE', until } });
+        await expect(site.delete('data/pp/brief')).rejects.toBeInstanceOf(ObjectLockedError);
+        const held = (await site.head('data/pp/brief')).retention;
+        expect(held?.mode).toBe('COMPLIANCE');
+        // The site keeps retain-until to the second: wait until its (rounded) date is past.
+        await new Promise((r) => setTimeout(r, Math.max(0, (held?.until.getTime() ?? 0) - Date.now()) + 1100));
+        await site.delete('data/pp/brief');
+        await expect(site.head('data/pp/brief')).rejects.toBeInstanceOf(NotFoundError);
+        expect(await collect(site.list('data/pp/'))).toEqual([]);
       });
     }
+
+    // open() gives a site without Object Lock on every backend (S3 fixtures create their
+    // plain buckets there), so this runs everywhere, locked variant or not.
+    it('refuses a retention request it cannot honour, and reports no retention', async () => {
+      const site = await open();
+      expect(site.capabilities.objectLock).toBe(false);
+      const until = new Date(Date.now() + 3600 * 1000);
+      await expect(
+        site.put('data/ll/locked', Buffer.from('x'), { retention: { mode: 'COMPLIANCE', until } }),
+      ).rejects.toBeInstanceOf(PermanentError);
+      await expect(site.head('data/ll/locked')).rejects.toBeInstanceOf(NotFoundError);
+      await site.put('data/ll/plain', Buffer.from('x'));
+      expect((await site.head('data/ll/plain')).retention).toBeUndefined();
+      const err = await site.extendRetention('data/ll/plain', { mode: 'COMPLIANCE', until }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentError);
+      expect((err as PermanentError).message).toMatch(/Object Lock/);
+      expect((err as PermanentError).hint).toBeTruthy();
+      await expect(site.extendRetention('data/ll/missing', { mode: 'GOVERNANCE', until })).rejects.toBeInstanceOf(
+        PermanentError,
+      );
+      await site.delete('data/ll/plain');
+    });
 
     if (fixture.openWithQuota) {
       const openWithQuota = fixture.openWithQuota;

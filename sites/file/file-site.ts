@@ -9,7 +9,8 @@
 //   Several writers in several processes may put concurrently.
 // - A streamed body must give exactly `size` bytes, and its `md5` when given must match
 //   (PermanentError, like S3's BadDigest). A body whose source fails is a RetryableError.
-// - No Object Lock: a put with retention is a PermanentError.
+// - No Object Lock: a put with retention and extendRetention() are PermanentErrors; head()
+//   never reports retention.
 // - Symlinks are never followed below the root: get/head/put/delete refuse a key whose path
 //   passes through one, list() skips them. A key whose folder holds a file instead ('a' exists,
 //   'a/b' wanted) is not found for reads and a PermanentError for puts: a folder cannot hold both.
@@ -30,6 +31,7 @@ import type {
   PutBody,
   PutOptions,
   PutResult,
+  Retention,
   Site,
   SiteCapabilities,
 } from '../site.ts';
@@ -127,6 +129,15 @@ export class FileSite implements Site {
     } catch (err) {
       throw await this.translate(err, 'get', key, options.signal);
     }
+  }
+
+  async extendRetention(key: string, _retention: Retention, _options: OpOptions = {}): Promise<Retention> {
+    assertValidKey(key, this.name);
+    throw new PermanentError(`cannot extend the retention of ${JSON.stringify(key)}: site ${this.name} has no Object Lock`, {
+      site: this.name,
+      key,
+      hint: 'file sites cannot lock objects; use an S3 site with Object Lock for immutable copies',
+    });
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {

@@ -149,11 +149,35 @@ export async function checkObjectLock(ctx: ProbeContext): Promise<Outcome> {
   const head = await ctx.client.send(new HeadObjectCommand({ Bucket: ctx.bucket, Key: key }), opts);
   if (head.ObjectLockMode !== 'GOVERNANCE') return fail(`a put with GOVERNANCE retention came back with mode ${head.ObjectLockMode ?? 'none'}`);
   if (put.VersionId === undefined) return fail('a retained object got no version id');
+  let refusal: string;
   try {
     await ctx.client.send(new DeleteObjectCommand({ Bucket: ctx.bucket, Key: key, VersionId: put.VersionId }), opts);
+    return fail('a version under GOVERNANCE retention was deleted without bypass: retention is not enforced');
   } catch (err) {
     if (ctx.signal?.aborted) throw err;
-    return pass(`GOVERNANCE retention held: deleting the version without bypass was refused (${explain(err, ctx, 'delete', key)})`);
+    refusal = explain(err, ctx, 'delete', key);
   }
-  return fail('a version under GOVERNANCE retention was deleted without bypass: retention is not enforced');
+  const extended = await checkExtendRetention(ctx, until);
+  if (extended !== undefined) return fail(extended);
+  return pass(`GOVERNANCE retention held: deleting the version without bypass was refused (${refusal}); extending it worked`);
+}
+
+/**
+ * Contracts keep packs locked by extending their retention (PutObjectRetention): check it on the
+ * probe object, staying GOVERNANCE so the cleanup can still remove it. Says what went wrong, if anything.
+ */
+async function checkExtendRetention(ctx: ProbeContext, until: Date): Promise<string | undefined> {
+  const key = `${ctx.probePrefix}lock`;
+  const wanted = { mode: 'GOVERNANCE' as const, until: new Date(until.getTime() + 60_000) };
+  try {
+    await ctx.site.extendRetention(key, wanted, { signal: ctx.signal });
+    const after = (await ctx.site.head(key, { signal: ctx.signal })).retention;
+    if (after === undefined || after.until.getTime() < wanted.until.getTime() - 1000) {
+      return `extending retention did not hold: the object is retained until ${after?.until.toISOString() ?? 'never'}`;
+    }
+    return undefined;
+  } catch (err) {
+    if (ctx.signal?.aborted) throw err;
+    return `extending retention (PutObjectRetention) was refused: ${explain(err, ctx, 'extend retention of', key)}`;
+  }
 }

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { cephSiteControl, startCephSite, type CephSiteInfo, type S3Credentials } from '../../test/servers/ceph.ts';
 import {
   NotFoundError,
+  ObjectLockedError,
   PermanentError,
   PreconditionFailedError,
   QuotaExceededError,
@@ -246,8 +247,8 @@ describe('S3Site on Ceph RGW', () => {
     const until = new Date(Date.now() + 24 * 3600 * 1000);
     await site.put('locked', Buffer.from('kept'), { retention: { mode: 'COMPLIANCE', until } });
     const err = await rejection(site.delete('locked'));
-    expect(err).toBeInstanceOf(PermanentError);
-    expect(err.message).toMatch(/403 AccessDenied/);
+    expect(err).toBeInstanceOf(ObjectLockedError);
+    expect(err.message).toMatch(/under COMPLIANCE retention until/);
     expect((await site.get('locked')).toString()).toBe('kept');
     // Unretained objects in the same (versioned) bucket are deleted for real, every version.
     await site.put('free', Buffer.from('v1'));

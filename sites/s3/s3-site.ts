@@ -21,6 +21,7 @@ import type {
   PutBody,
   PutOptions,
   PutResult,
+  Retention,
   Site,
   SiteCapabilities,
 } from '../site.ts';
@@ -31,7 +32,9 @@ import { listObjects } from './list.ts';
 import { objectInfo, unquoteEtag } from './object-info.ts';
 import { prepareBody, type PreparedBody } from './put-body.ts';
 import { assertValidRange, bytesOfRange, rangeHeader } from './range.ts';
-import { deleteVersions, listVersions } from './versions.ts';
+import { checkedRetention, retentionFrom } from '../retention.ts';
+import { explainRefusedDelete, extendS3Retention, type LockRequest } from './lock.ts';
+import { deleteVersions, deletionOrder, listVersions } from './versions.ts';
 import { askWouldRefusePut } from './diagnose-put.ts';
 import {
   bodyFailure,
@@ -100,7 +103,10 @@ export class S3Site implements Site {
     const out = await this.call({ site: this.name, op: 'head', key }, options.signal, (abortSignal) =>
       this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }), { abortSignal }),
     );
-    return objectInfo(key, out.ContentLength ?? 0, out.ETag, out.LastModified);
+    const info = objectInfo(key, out.ContentLength ?? 0, out.ETag, out.LastModified);
+    const retention = retentionFrom(out.ObjectLockMode, out.ObjectLockRetainUntilDate);
+    if (retention !== undefined) info.retention = retention;
+    return info;
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Buffer> {
@@ -214,24 +220,39 @@ export class S3Site implements Site {
           await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: full }), { abortSignal });
           return;
         }
-        // Object Lock means a versioned bucket: remove the versions themselves (versions.ts).
+        // Object Lock means a versioned bucket: remove the versions themselves (versions.ts),
+        // one by one, so a refusal can be pinned on the version Object Lock protects.
         const req = { client: this.client, bucket: this.bucket, prefix: full, signal: abortSignal };
-        const versions = (await listVersions(req)).filter((v) => v.key === full);
-        await deleteVersions(req, versions);
+        const versions = deletionOrder((await listVersions(req)).filter((v) => v.key === full));
+        for (const version of versions) {
+          try {
+            await deleteVersions(req, [version]);
+          } catch (err) {
+            const refusal = translateS3Error(err, ctx);
+            if (!(refusal instanceof PermanentError && s3ErrorCode(refusal) === 'AccessDenied')) throw refusal;
+            throw await explainRefusedDelete(this.lockRequest(key, 'delete', abortSignal), version.versionId, refusal);
+          }
+        }
       });
     } catch (err) {
       // S3 answers 204 for a missing key already; some gateways say 404. Either way: gone.
       if (err instanceof NotFoundError) return;
-      if (err instanceof PermanentError && s3ErrorCode(err) === 'AccessDenied' && this.capabilities.objectLock) {
-        throw new PermanentError(`${err.message} (the object is probably under Object Lock retention)`, {
-          site: this.name,
-          key,
-          cause: err.cause,
-          hint: 'a retained object can only be deleted once its retain-until date has passed',
-        });
-      }
       throw err;
     }
+  }
+
+  async extendRetention(key: string, retention: Retention, options: OpOptions = {}): Promise<Retention> {
+    assertValidKey(key, this.name);
+    const what = `site ${this.name}: extend retention of ${key}`;
+    if (!this.capabilities.objectLock) {
+      throw new PermanentError(`${what}: the site has no Object Lock`, {
+        site: this.name,
+        key,
+        hint: 'create the bucket with Object Lock (georep init --object-lock) and probe the site again',
+      });
+    }
+    const wanted = checkedRetention(retention, what, { site: this.name, key });
+    return extendS3Retention(this.lockRequest(key, 'extend retention of', options.signal), wanted);
   }
 
   /**
@@ -271,6 +292,10 @@ export class S3Site implements Site {
 
   async close(): Promise<void> {
     this.client.destroy();
+  }
+
+  private lockRequest(key: string, op: string, signal: AbortSignal | undefined): LockRequest {
+    return { client: this.client, bucket: this.bucket, fullKey: this.prefix + key, ctx: { site: this.name, op, key }, signal };
   }
 
   /** create-only for sites that ignore If-None-Match: racy, as the capability says. */

@@ -58,6 +58,11 @@ export async function listVersions(req: VersionsRequest): Promise<ObjectVersionR
   }
 }
 
+/** Oldest first, the current one last: the order deleteVersions() removes them in. */
+export function deletionOrder(versions: readonly ObjectVersionRef[]): ObjectVersionRef[] {
+  return [...versions].sort((a, b) => Number(a.isLatest) - Number(b.isLatest) || a.lastModified - b.lastModified);
+}
+
 /**
  * Deletes versions oldest first, the current one last, so that a refusal part way (a retained
  * version) never brings an older version back into view. Errors are the SDK's.
@@ -67,10 +72,7 @@ export async function deleteVersions(
   versions: readonly ObjectVersionRef[],
   options: { bypassGovernance?: boolean } = {},
 ): Promise<void> {
-  const ordered = [...versions].sort(
-    (a, b) => Number(a.isLatest) - Number(b.isLatest) || a.lastModified - b.lastModified,
-  );
-  for (const v of ordered) {
+  for (const v of deletionOrder(versions)) {
     await req.client.send(
       new DeleteObjectCommand({
         Bucket: req.bucket,

@@ -6,6 +6,7 @@
 // - A get takes tokens for the bytes it returned, after they arrived (the size is not known
 //   before): the next transfer waits for this one's debt, so again the average holds.
 // - Each attempt of a retried put spends tokens: retried bytes cross the link too.
+// - Calls without a body (list, head, delete, extendRetention) pass unpaced.
 // - Buckets belong to the caller, who may share one between several sites or jobs (a per-link
 //   limit) and change its rate while transfers run (a schedule). Pass { put, get } to limit the
 //   two directions separately; a bucket left out means no limit that way.

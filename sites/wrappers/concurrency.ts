@@ -1,11 +1,11 @@
 // ConcurrencyLimitSite: at most N operations in flight at the inner site, the rest queued FIFO.
 //
-// - head/get/put/delete hold a slot for the whole call.
+// - head/get/put/delete/extendRetention hold a slot for the whole call.
 // - list() holds a slot only while it fetches the next item from the inner listing, not while
 //   the caller works on what it got: a slow consumer of a long listing must not pin a slot.
 // - A call aborted while queued rejects with the signal's reason and never reaches the site.
 // - Pass a Semaphore instead of a number to cap several sites (or stacks) together.
-import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Site } from '../site.ts';
+import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Retention, Site } from '../site.ts';
 import { ForwardingSite } from './forwarding.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -49,5 +49,9 @@ export class ConcurrencyLimitSite extends ForwardingSite {
 
   override delete(key: string, options: OpOptions = {}): Promise<void> {
     return this.semaphore.run(() => this.inner.delete(key, options), options.signal);
+  }
+
+  override extendRetention(key: string, retention: Retention, options: OpOptions = {}): Promise<Retention> {
+    return this.semaphore.run(() => this.inner.extendRetention(key, retention, options), options.signal);
   }
 }

@@ -21,10 +21,10 @@
 // - calls counts every call per operation, faulted or not.
 import type { Clock } from '../../core/clock.ts';
 import { RetryableError, TimeoutError } from '../errors.ts';
-import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Site } from '../site.ts';
+import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Retention, Site } from '../site.ts';
 import { mapBody } from './body.ts';
 import { ForwardingSite } from './forwarding.ts';
-import { perOp, type SiteOp } from './ops.ts';
+import { perOp, SITE_OPS, type SiteOp } from './ops.ts';
 
 export type Fault =
   | { kind: 'fail'; error?: Error | ((op: SiteOp, key: string) => Error) }
@@ -53,9 +53,9 @@ export interface FaultySiteOptions {
 }
 
 const FAULT_OPS: Record<Fault['kind'], readonly SiteOp[]> = {
-  fail: ['list', 'head', 'get', 'put', 'delete'],
-  delay: ['list', 'head', 'get', 'put', 'delete'],
-  hang: ['list', 'head', 'get', 'put', 'delete'],
+  fail: SITE_OPS,
+  delay: SITE_OPS,
+  hang: SITE_OPS,
   flipBit: ['get'],
   truncate: ['get'],
   corruptPut: ['put'],
@@ -143,6 +143,12 @@ export class FaultySite extends ForwardingSite {
     const faults = this.enter('delete', key);
     await this.before(faults, 'delete', key, options.signal);
     return this.inner.delete(key, options);
+  }
+
+  override async extendRetention(key: string, retention: Retention, options: OpOptions = {}): Promise<Retention> {
+    const faults = this.enter('extendRetention', key);
+    await this.before(faults, 'extendRetention', key, options.signal);
+    return this.inner.extendRetention(key, retention, options);
   }
 
   /** Counts the call and claims one use of every rule that matches it. */

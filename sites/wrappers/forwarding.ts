@@ -9,6 +9,7 @@ import type {
   PutBody,
   PutOptions,
   PutResult,
+  Retention,
   Site,
   SiteCapabilities,
 } from '../site.ts';
@@ -46,6 +47,10 @@ export abstract class ForwardingSite implements Site {
 
   delete(key: string, options?: OpOptions): Promise<void> {
     return this.inner.delete(key, options);
+  }
+
+  extendRetention(key: string, retention: Retention, options?: OpOptions): Promise<Retention> {
+    return this.inner.extendRetention(key, retention, options);
   }
 
   close(): Promise<void> {

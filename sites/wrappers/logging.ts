@@ -10,7 +10,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { NotFoundError, PreconditionFailedError } from '../errors.ts';
-import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Site } from '../site.ts';
+import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Retention, Site } from '../site.ts';
 import { bodySize } from '../site.ts';
 import { ForwardingSite } from './forwarding.ts';
 import { errorCode, type SiteOp } from './ops.ts';
@@ -64,6 +64,12 @@ export class LoggingSite extends ForwardingSite {
 
   override delete(key: string, options: OpOptions = {}): Promise<void> {
     return this.logged('delete', key, {}, () => ({}), () => this.inner.delete(key, options));
+  }
+
+  override extendRetention(key: string, retention: Retention, options: OpOptions = {}): Promise<Retention> {
+    const fields = { mode: retention.mode, until: retention.until.toISOString() };
+    const outcome = (r: Retention): object => ({ inForce: { mode: r.mode, until: r.until.toISOString() } });
+    return this.logged('extendRetention', key, fields, outcome, () => this.inner.extendRetention(key, retention, options));
   }
 
   private async logged<T>(

@@ -32,11 +32,11 @@ describe('MetricsSite', () => {
     await site.delete('a');
     const before = site.snapshot();
     expect(before).toEqual({
-      ops: { list: 1, head: 0, get: 3, put: 3, delete: 1 },
+      ops: { list: 1, head: 0, get: 3, put: 3, delete: 1, extendRetention: 0 },
       errors: { SITE_NOT_FOUND: 1, SITE_PERMANENT: 1 },
       bytesIn: 50,
       bytesOut: 110,
-      latencyMsSum: { list: 0, head: 0, get: 250, put: 0, delete: 0 },
+      latencyMsSum: { list: 0, head: 0, get: 250, put: 0, delete: 0, extendRetention: 0 },
     });
     await site.head('slow');
     expect(before.ops.head).toBe(0);

@@ -9,7 +9,7 @@
 //   or the consumer stopping); divide by ops for a mean.
 // Placed below the retry wrapper, it sees every attempt, not every logical call.
 import type { Clock } from '../../core/clock.ts';
-import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Site } from '../site.ts';
+import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Retention, Site } from '../site.ts';
 import { bodySize } from '../site.ts';
 import { ForwardingSite } from './forwarding.ts';
 import { errorCode, perOp, type SiteOp } from './ops.ts';
@@ -76,6 +76,10 @@ export class MetricsSite extends ForwardingSite {
 
   override delete(key: string, options: OpOptions = {}): Promise<void> {
     return this.measure('delete', () => this.inner.delete(key, options));
+  }
+
+  override extendRetention(key: string, retention: Retention, options: OpOptions = {}): Promise<Retention> {
+    return this.measure('extendRetention', () => this.inner.extendRetention(key, retention, options));
   }
 
   private async measure<T>(op: SiteOp, call: () => Promise<T>): Promise<T> {

@@ -1,13 +1,13 @@
-// Names shared by the wrappers: the five operations they count, match and log, and the one way
+// Names shared by the wrappers: the operations they count, match and log, and the one way
 // they turn a thrown value into a stable label.
 import { isGeorepError } from '../../core/errors.ts';
 
-export type SiteOp = 'list' | 'head' | 'get' | 'put' | 'delete';
+export type SiteOp = 'list' | 'head' | 'get' | 'put' | 'delete' | 'extendRetention';
 
-export const SITE_OPS: readonly SiteOp[] = ['list', 'head', 'get', 'put', 'delete'];
+export const SITE_OPS: readonly SiteOp[] = ['list', 'head', 'get', 'put', 'delete', 'extendRetention'];
 
 export function perOp<T>(value: () => T): Record<SiteOp, T> {
-  return { list: value(), head: value(), get: value(), put: value(), delete: value() };
+  return Object.fromEntries(SITE_OPS.map((op) => [op, value()])) as Record<SiteOp, T>;
 }
 
 /** A GeorepError's code, 'ABORTED' for an abort, 'UNKNOWN' for anything else. */

@@ -14,9 +14,10 @@
 //   message saying so (the original is its cause); only the caller can compare contents.
 // - list(): retried only until its first item has been yielded. Listings promise no order, so a
 //   failure after that cannot be resumed without yielding some key twice; it is thrown.
+// - extendRetention(): retried like a read; it never shortens, so a repeat is harmless.
 import type { Clock } from '../../core/clock.ts';
 import { isRetryable, PreconditionFailedError } from '../errors.ts';
-import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Site } from '../site.ts';
+import type { GetOptions, ObjectInfo, OpOptions, PutBody, PutOptions, PutResult, Retention, Site } from '../site.ts';
 import { ForwardingSite } from './forwarding.ts';
 import type { SiteOp } from './ops.ts';
 
@@ -120,6 +121,10 @@ export class RetrySite extends ForwardingSite {
 
   override delete(key: string, options: OpOptions = {}): Promise<void> {
     return this.run('delete', key, options.signal, () => this.inner.delete(key, options));
+  }
+
+  override extendRetention(key: string, retention: Retention, options: OpOptions = {}): Promise<Retention> {
+    return this.run('extendRetention', key, options.signal, () => this.inner.extendRetention(key, retention, options));
   }
 
   private async run<T>(
