@@ -7,6 +7,7 @@ import type { CliContext } from './context.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { catalogCommand } from './commands/catalog.ts';
 import { diffCommand } from './commands/diff.ts';
+import { extendLocksCommand } from './commands/extend-locks.ts';
 import { forgetCommand } from './commands/forget.ts';
 import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
@@ -44,6 +45,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(shipCommand(ctx))
     .command(statusCommand(ctx))
     .command(forgetCommand(ctx))
+    .command(extendLocksCommand(ctx))
     .command(catalogCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { CatalogDb } from '../catalog/db.ts';
 import { putDataset } from '../catalog/queries/datasets.ts';
-import type { SiteRecord } from '../catalog/queries/sites.ts';
+import { listSites, type SiteRecord } from '../catalog/queries/sites.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import type { Contract } from '../policies/contract.ts';
 import { planPlacement } from '../policies/placement.ts';
@@ -63,7 +63,7 @@ export async function snapshotByContract(ctx: CliContext, args: SnapshotContract
 
 async function resolveContract(db: CatalogDb, name: string): Promise<{ contract: Contract; chosen: SiteRecord[] }> {
   const { contract } = await requireContract(db, name);
-  const { sites, records } = await knownSites(db);
+  const [sites, records] = await Promise.all([knownSites(db), listSites(db)]);
   const problems = checkAgainstSites(contract, sites);
   if (problems.length > 0) {
     throw new ConfigError(`contract '${name}' does not fit the registered sites:\n${problems.map(formatProblem).join('\n')}`);

@@ -13,7 +13,7 @@ import type { Clock } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import { objectKey } from '../../repository/layout.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { NotFoundError } from '../../sites/errors.ts';
+import { NotFoundError, ObjectLockedError } from '../../sites/errors.ts';
 import type { Site } from '../../sites/site.ts';
 
 export interface ManifestRemoval {
@@ -71,11 +71,19 @@ async function removeAt(options: RemoveManifestsOptions, snapshot: Hex64, name: 
       if (err instanceof NotFoundError) return { snapshot, site: name, outcome: 'absent' };
       throw err;
     }
-    const until = lockedUntil(info);
+    const until = info.retention?.until;
     if (until !== undefined && until.getTime() > options.clock.nowMs()) {
       return { snapshot, site: name, outcome: 'locked', lockedUntil: until };
     }
-    await site.delete(key);
+    try {
+      await site.delete(key);
+    } catch (err) {
+      // Our clock may run behind the site's: the site's refusal is what counts.
+      if (err instanceof ObjectLockedError) {
+        return { snapshot, site: name, outcome: 'locked', ...(err.retention ? { lockedUntil: err.retention.until } : {}) };
+      }
+      throw err;
+    }
     try {
       await site.head(key);
       return { snapshot, site: name, outcome: 'failed', error: `${key} is still there after its delete` };
@@ -86,10 +94,4 @@ async function removeAt(options: RemoveManifestsOptions, snapshot: Hex64, name: 
   } catch (err) {
     return { snapshot, site: name, outcome: 'failed', error: describeError(err) };
   }
-}
-
-/** The retain-until date a HEAD reported, when the site has Object Lock on the object. */
-function lockedUntil(info: object): Date | undefined {
-  const retention = (info as { retention?: { until?: unknown } }).retention;
-  return retention?.until instanceof Date ? retention.until : undefined;
 }
