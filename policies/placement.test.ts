@@ -76,7 +76,7 @@ describe('planPlacement', () => {
       'immutability',
       'xian-c: no Object Lock, which immutability requires',
     ],
-    ['unregistered', contract(2, { sites: ['chengdu-a', 'atlantis'] }), 'copies', 'atlantis: not a registered site'],
+    ['unregistered', contract(2, { sites: ['chengdu-a', 'atlantis'] }), 'placement.sites', 'atlantis: not a registered site'],
     [
       'regions and distance only jointly',
       // Far-apart pairs exist (chengdu-a/xian-c) and 2 regions exist, but with 3 copies every

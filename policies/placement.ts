@@ -191,12 +191,12 @@ function explain(
   if (eligible.length < k) {
     const causes = new Set(rejected.flatMap((r) => r.causes));
     const only = causes.size === 1 ? [...causes][0] : undefined;
-    const path = only === undefined || only === 'placement.sites' ? ['copies'] : only.split('.');
+    const path = only === undefined ? ['copies'] : only.split('.');
     const why = rejected.map((r) => `${r.site}: ${r.reasons.join('; ')}`).join('; ');
     const which = eligible.length === 0 ? 'none' : eligible.map((c) => c.site.name).join(', ');
     failures.push({
       path,
-      message: `only ${eligible.length} of the ${listed} listed sites can hold a copy (${which}), ${k} copies required; ${why}`,
+      message: `only ${eligible.length} of the ${listed} listed sites can hold a copy (${which}), ${k} ${k === 1 ? 'copy' : 'copies'} required; ${why}`,
     });
     return failures;
   }

@@ -4,7 +4,7 @@
 import type { Contract } from './contract.ts';
 import type { KnownSite } from './known-site.ts';
 import { planPlacement } from './placement.ts';
-import { pathText, type ContractProblem } from './problem.ts';
+import { pathText, sortProblems, type ContractProblem } from './problem.ts';
 import { nearest } from './suggest.ts';
 import type { PathSegment, YamlSource } from './yaml-source.ts';
 
@@ -28,5 +28,5 @@ export function checkAgainstSites(contract: Contract, sites: readonly KnownSite[
   });
   const plan = planPlacement(contract, sites);
   for (const f of plan.failures) add(f.path, f.message);
-  return problems;
+  return sortProblems(problems);
 }
