@@ -10,6 +10,7 @@ import { diffCommand } from './commands/diff.ts';
 import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
 import { lsCommand } from './commands/ls.ts';
+import { policyCommand } from './commands/policy.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { shipCommand } from './commands/ship.ts';
 import { siteCommand } from './commands/site.ts';
@@ -40,6 +41,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(diffCommand(ctx))
     .command(restoreCommand(ctx))
     .command(siteCommand(ctx))
+    .command(policyCommand(ctx))
     .command(shipCommand(ctx))
     .command(statusCommand(ctx))
     .command(catalogCommand(ctx))
