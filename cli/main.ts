@@ -11,6 +11,7 @@ import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
 import { lsCommand } from './commands/ls.ts';
 import { policyCommand } from './commands/policy.ts';
+import { pruneCommand } from './commands/prune.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { shipCommand } from './commands/ship.ts';
 import { siteCommand } from './commands/site.ts';
@@ -45,6 +46,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(shipCommand(ctx))
     .command(statusCommand(ctx))
     .command(catalogCommand(ctx))
+    .command(pruneCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()
     .recommendCommands()

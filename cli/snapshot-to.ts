@@ -22,6 +22,9 @@ import {
   parseTargets,
 } from './ship-session.ts';
 import { PROGRAM } from './version.ts';
+import { withRun } from './run-record.ts';
+import { packsMarkedAt } from '../catalog/queries/prune-marks.ts';
+import { markedLast, withIndex, withoutMarked } from '../replicator/prune/dedup-marks.ts';
 import { listSnapshots } from '../repository/snapshots.ts';
 import { loadShipIndex } from '../replicator/ship/ship-index.ts';
 import { shipSnapshot } from '../replicator/ship/ship.ts';
@@ -38,7 +41,8 @@ export interface SnapshotToArgs {
 
 export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise<void> {
   const specs = parseTargets(args.to);
-  await withCatalog(ctx, async (db) => {
+  // The run is recorded before the marks and the index are read (prune's rule, cli/run-record.ts).
+  await withCatalog(ctx, (db) => withRun(ctx, db, 'snapshot', async () => {
     const targets = await openTargets(ctx, db, specs);
     try {
       const password = await readPassword(ctx, { purpose: 'repository password' });
@@ -49,9 +53,12 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
       const started = ctx.clock.nowMs();
       try {
         const live = targets.filter((t) => t.skip === undefined).map((t) => t.site);
-        const shipIndex = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
+        const marked = await packsMarkedAt(db, targets.flatMap((t) => (t.registered === undefined ? [] : [t.registered])));
+        const loaded = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
         // Packs a killed run left in staging are reused, not chunked and uploaded again.
-        const recovered = await recoverStagedPacks({ repo: staging.repo, stagingSite: staging.site, shipIndex, logger: ctx.logger });
+        const recovered = await recoverStagedPacks({ repo: staging.repo, stagingSite: staging.site, shipIndex: loaded, logger: ctx.logger });
+        // Packs prune marked at a target are not deduplicated against: their blobs are stored again.
+        const shipIndex = withIndex(loaded, withoutMarked(loaded.index, marked));
         const host = os.hostname();
         const previous = (await listSnapshots(source)).snapshots.filter(
           (s) => s.manifest.host === host && s.manifest.paths.includes(args.source),
@@ -72,6 +79,8 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
         });
         progress.done();
         await writePending(staging.site, { snapshot: result.id, targets: specs });
+        // Read again: it now holds the index object of the new packs, which goes to every site.
+        const afterwards = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
         const shipped = await shipSnapshot({
           snapshotId: result.id,
           staging: staging.repo,
@@ -80,6 +89,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
           catalog: { db, actor: auditActor(ctx) },
           clock: ctx.clock,
           logger: ctx.logger,
+          index: withIndex(afterwards, markedLast(afterwards.index, marked)),
         });
         const released = shipped.outcomes.every((o) => o.state === 'committed')
           ? await releaseStaged(staging.site, result.id)
@@ -121,6 +131,6 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
     } finally {
       await closeAll(targets);
     }
-  });
+  }));
 }
 

@@ -1,6 +1,7 @@
 // Every migration this program knows, in order. Add a file NNNN_name.ts exporting `sql` and list
 // it here; versions run 1, 2, 3... without gaps.
 import { sql as initial } from './0001_initial.ts';
+import { sql as prune } from './0002_prune.ts';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'prune', sql: prune },
+];

@@ -8,7 +8,8 @@ import { repositoryId } from './repositories.ts';
 import { siteId } from './sites.ts';
 import { date, dateOrNull, json, num, one } from './rows.ts';
 
-export type SnapshotSiteState = 'pending' | 'uploading' | 'committed' | 'failed' | 'behind';
+/** 'forgotten': its manifest was removed from the site (georep forget); it no longer keeps packs there. */
+export type SnapshotSiteState = 'pending' | 'uploading' | 'committed' | 'failed' | 'behind' | 'forgotten';
 
 export interface SnapshotRecord {
   id: Hex64;

@@ -11,6 +11,10 @@ import { readPassword } from '../password.ts';
 import { printShipResult, shipExitCode } from '../ship-report.ts';
 import { attachTargets, closeAll, openStaging, openStagingSite, openTargets, parseTargets } from '../ship-session.ts';
 import { stagedRepositories } from '../staged.ts';
+import { withRun } from '../run-record.ts';
+import { packsMarkedAt } from '../../catalog/queries/prune-marks.ts';
+import { markedLast, withIndex } from '../../replicator/prune/dedup-marks.ts';
+import { loadShipIndex } from '../../replicator/ship/ship-index.ts';
 
 interface Args {
   to: string[] | undefined;
@@ -28,7 +32,8 @@ export function shipCommand(ctx: CliContext): CommandModule<object, Args> {
     handler: async (args) => {
       const only = args.to === undefined ? undefined : parseTargets(args.to);
       const results: (ShipResult & { repository: string; released: boolean })[] = [];
-      await withCatalog(ctx, async (db) => {
+      // Recorded as a run before any index is read (prune's rule, cli/run-record.ts).
+      await withCatalog(ctx, (db) => withRun(ctx, db, 'ship', async () => {
         const repositories = await stagedRepositories(ctx.env);
         let password: string | undefined;
         for (const repository of repositories) {
@@ -53,14 +58,20 @@ export function shipCommand(ctx: CliContext): CommandModule<object, Args> {
               await attachTargets(ctx, staging.repo, targets, password);
               for (const p of pending) {
                 const wanted = only ?? p.targets;
+                const chosen = targets.filter((t) => wanted.includes(t.spec));
+                // Blobs a pack marked by prune shares with another pack are found in the other one.
+                const marked = await packsMarkedAt(db, chosen.flatMap((t) => (t.registered === undefined ? [] : [t.registered])));
+                const live = chosen.filter((t) => t.skip === undefined).map((t) => t.site);
+                const loaded = await loadShipIndex(staging.repo, site, live, ctx.logger);
                 const result = await shipSnapshot({
                   snapshotId: p.snapshot,
                   staging: staging.repo,
                   stagingSite: site,
-                  targets: targets.filter((t) => wanted.includes(t.spec)),
+                  targets: chosen,
                   catalog: { db, actor: auditActor(ctx) },
                   clock: ctx.clock,
                   logger: ctx.logger,
+                  index: withIndex(loaded, markedLast(loaded.index, marked)),
                 });
                 const everywhere =
                   result.outcomes.every((o) => o.state === 'committed') && p.targets.every((t) => wanted.includes(t));
@@ -74,7 +85,7 @@ export function shipCommand(ctx: CliContext): CommandModule<object, Args> {
             await closeAll(targets);
           }
         }
-      });
+      }));
       const outcomes: SiteOutcome[] = results.flatMap((r) => r.outcomes);
       ctx.exitCode = outcomes.length === 0 ? 0 : shipExitCode(outcomes);
       if (args.json) {

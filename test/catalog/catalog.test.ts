@@ -36,6 +36,10 @@ import {
 import type { SnapshotManifest } from '../../repository/types.ts';
 import { pgliteBackend, postgresBackend, type Backend } from './backends.ts';
 
+// Migrations this georep carries: the tests follow when one is added.
+const LATEST = MIGRATIONS.length;
+const ALL = MIGRATIONS.map((m) => m.version);
+
 const hex = (): string => randomBytes(32).toString('hex');
 const name = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,9 +102,9 @@ describe.each(backends)('catalog on %s', (_kind, makeBackend) => {
     it('apply once, and a second run applies nothing', async () => {
       const fresh = await backend.fresh();
       try {
-        expect(await migrate(fresh)).toEqual({ applied: [1], version: 1 });
-        expect(await migrate(fresh)).toEqual({ applied: [], version: 1 });
-        expect(await count(fresh, 'select count(*) as n from schema_migrations')).toBe(1);
+        expect(await migrate(fresh)).toEqual({ applied: ALL, version: LATEST });
+        expect(await migrate(fresh)).toEqual({ applied: [], version: LATEST });
+        expect(await count(fresh, 'select count(*) as n from schema_migrations')).toBe(LATEST);
       } finally {
         await fresh.close();
       }
@@ -111,9 +115,9 @@ describe.each(backends)('catalog on %s', (_kind, makeBackend) => {
       const second = await backend.peer(first);
       try {
         const results = await Promise.all([migrate(first), migrate(second), migrate(first)]);
-        expect(results.flatMap((r) => r.applied)).toEqual([1]);
-        expect(results.map((r) => r.version)).toEqual([1, 1, 1]);
-        expect(await count(second, 'select count(*) as n from schema_migrations')).toBe(1);
+        expect(results.flatMap((r) => r.applied).sort()).toEqual(ALL);
+        expect(results.map((r) => r.version)).toEqual([LATEST, LATEST, LATEST]);
+        expect(await count(second, 'select count(*) as n from schema_migrations')).toBe(LATEST);
       } finally {
         await second.close();
         await first.close();
@@ -123,13 +127,13 @@ describe.each(backends)('catalog on %s', (_kind, makeBackend) => {
     it('roll back a migration that fails, whole', async () => {
       const fresh = await backend.fresh();
       const broken: Migration = {
-        version: 2,
+        version: LATEST + 1,
         name: 'broken',
         sql: 'create table half_done (x int); select 1 / 0;',
       };
       try {
         await expect(migrate(fresh, [...MIGRATIONS, broken])).rejects.toMatchObject({ code: '22012' });
-        expect(await count(fresh, 'select max(version) as n from schema_migrations')).toBe(1);
+        expect(await count(fresh, 'select max(version) as n from schema_migrations')).toBe(LATEST);
         expect(await count(fresh, `select count(*) as n from pg_tables where tablename = 'half_done'`)).toBe(0);
       } finally {
         await fresh.close();
@@ -138,12 +142,12 @@ describe.each(backends)('catalog on %s', (_kind, makeBackend) => {
 
     it('refuse a catalog migrated by a newer georep, and an edited migration', async () => {
       const fresh = await backend.fresh();
-      const later: Migration = { version: 2, name: 'later', sql: 'create table later_thing (x int);' };
+      const later: Migration = { version: LATEST + 1, name: 'later', sql: 'create table later_thing (x int);' };
       try {
-        expect(await migrate(fresh, [...MIGRATIONS, later])).toEqual({ applied: [1, 2], version: 2 });
+        expect(await migrate(fresh, [...MIGRATIONS, later])).toEqual({ applied: [...ALL, LATEST + 1], version: LATEST + 1 });
         await expect(migrate(fresh)).rejects.toMatchObject({
           code: 'CATALOG_TOO_NEW',
-          message: expect.stringMatching(/schema version 2 .*knows versions up to 1/) as unknown,
+          message: expect.stringMatching(new RegExp(`schema version ${LATEST + 1} .*knows versions up to ${LATEST}`)) as unknown,
         });
         const edited = { ...later, sql: 'create table later_thing (x bigint);' };
         await expect(migrate(fresh, [...MIGRATIONS, edited])).rejects.toMatchObject({

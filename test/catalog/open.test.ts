@@ -8,6 +8,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { migrate } from '../../catalog/migrate.ts';
+import { MIGRATIONS } from '../../catalog/migrations/index.ts';
 import { openCatalog } from '../../catalog/open.ts';
 import { openPglite } from '../../catalog/pglite.ts';
 import { openPostgres } from '../../catalog/postgres.ts';
@@ -49,14 +50,14 @@ describe('openCatalog', () => {
     try {
       expect(db.kind).toBe('pglite');
       expect((await stat(path.join(dir, 'catalog', 'PG_VERSION'))).isFile()).toBe(true);
-      expect(await migrate(db)).toEqual({ applied: [1], version: 1 });
+      expect(await migrate(db)).toEqual({ applied: MIGRATIONS.map((m) => m.version), version: MIGRATIONS.length });
     } finally {
       await db.close();
     }
     // Reopening finds the migrated catalog.
     const again = await openCatalog({ home: dir });
     try {
-      expect(await migrate(again)).toEqual({ applied: [], version: 1 });
+      expect(await migrate(again)).toEqual({ applied: [], version: MIGRATIONS.length });
     } finally {
       await again.close();
     }
