@@ -26,7 +26,8 @@ import { listSnapshots } from '../repository/snapshots.ts';
 import { loadShipIndex } from '../replicator/ship/ship-index.ts';
 import { shipSnapshot } from '../replicator/ship/ship.ts';
 import { recoverStagedPacks } from '../replicator/ship/recover-staging.ts';
-import { releaseStaged, writePending } from '../replicator/ship/staging.ts';
+import { releaseStaged } from '../replicator/ship/release.ts';
+import { writePending } from '../replicator/ship/staging.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 
 export interface SnapshotToArgs {
@@ -72,18 +73,23 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
         });
         progress.done();
         await writePending(staging.site, { snapshot: result.id, targets: specs });
+        // Loaded again: the run wrote an index object, and release needs to know which object
+        // describes which pack.
+        const afterIndex = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
         const shipped = await shipSnapshot({
           snapshotId: result.id,
           staging: staging.repo,
           stagingSite: staging.site,
           targets,
+          index: afterIndex,
           catalog: { db, actor: auditActor(ctx) },
           clock: ctx.clock,
           logger: ctx.logger,
         });
-        const released = shipped.outcomes.every((o) => o.state === 'committed')
-          ? await releaseStaged(staging.site, result.id)
-          : false;
+        const staged = shipped.outcomes.every((o) => o.state === 'committed')
+          ? await releaseStaged({ stagingSite: staging.site, staging: staging.repo, shipIndex: afterIndex, snapshot: result.id, logger: ctx.logger })
+          : null;
+        const released = staged !== null;
         ctx.exitCode = shipExitCode(shipped.outcomes);
         if (ctx.exitCode === 0 && result.problems.length > 0) ctx.exitCode = EXIT_PARTIAL;
         const seconds = (ctx.clock.nowMs() - started) / 1000;
@@ -96,6 +102,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
             bytes: shipped.bytes,
             sites: shipped.outcomes,
             stagingReleased: released,
+            staging: staged,
             recovered: { packs: recovered.packs.length, bytes: recovered.bytes, discarded: recovered.discarded.length },
             seconds,
           });
