@@ -29,7 +29,8 @@ import { listSnapshots } from '../repository/snapshots.ts';
 import { loadShipIndex } from '../replicator/ship/ship-index.ts';
 import { shipSnapshot } from '../replicator/ship/ship.ts';
 import { recoverStagedPacks } from '../replicator/ship/recover-staging.ts';
-import { releaseStaged, writePending } from '../replicator/ship/staging.ts';
+import { releaseStaged } from '../replicator/ship/release.ts';
+import { writePending } from '../replicator/ship/staging.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 
 export interface SnapshotToArgs {
@@ -79,7 +80,8 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
         });
         progress.done();
         await writePending(staging.site, { snapshot: result.id, targets: specs });
-        // Read again: it now holds the index object of the new packs, which goes to every site.
+        // Read again: it now holds the index object of the new packs, which goes to every site,
+        // and release needs to know which object describes which pack.
         const afterwards = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
         const shipped = await shipSnapshot({
           snapshotId: result.id,
@@ -91,9 +93,10 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
           logger: ctx.logger,
           index: withIndex(afterwards, markedLast(afterwards.index, marked)),
         });
-        const released = shipped.outcomes.every((o) => o.state === 'committed')
-          ? await releaseStaged(staging.site, result.id)
-          : false;
+        const staged = shipped.outcomes.every((o) => o.state === 'committed')
+          ? await releaseStaged({ stagingSite: staging.site, staging: staging.repo, shipIndex: afterwards, snapshot: result.id, logger: ctx.logger })
+          : null;
+        const released = staged !== null;
         ctx.exitCode = shipExitCode(shipped.outcomes);
         if (ctx.exitCode === 0 && result.problems.length > 0) ctx.exitCode = EXIT_PARTIAL;
         const seconds = (ctx.clock.nowMs() - started) / 1000;
@@ -106,6 +109,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
             bytes: shipped.bytes,
             sites: shipped.outcomes,
             stagingReleased: released,
+            staging: staged,
             recovered: { packs: recovered.packs.length, bytes: recovered.bytes, discarded: recovered.discarded.length },
             seconds,
           });
