@@ -4,22 +4,26 @@ export interface BenchArgs {
   small: boolean;
   scale: number;
   seed: number;
-  only: 'restic' | 'georep' | undefined;
+  /** One part only: a tool's session, or the fan-out section. */
+  only: 'restic' | 'georep' | 'fanout' | undefined;
+  /** Leave the fan-out section out. */
+  noFanout: boolean;
   keep: boolean;
   /** Skip `tsc -p tsconfig.build.json` before running georep (use dist/ as it is). */
   noBuild: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--small] [--scale N] [--only restic|georep] [--keep] [--no-build] [--seed N]
+export const USAGE = `usage: npm run bench -- [--small] [--scale N] [--only restic|georep|fanout] [--no-fanout] [--keep] [--no-build] [--seed N]
   --small        a ~50 MiB dataset, for a quick smoke run
   --scale N      N times the files and the big-file sizes (default 1, about 1 GiB)
-  --only TOOL    run only restic or only georep
+  --only PART    run only restic's or georep's session, or only the fan-out section
+  --no-fanout    leave out the fan-out section (three local Ceph RGW sites against one)
   --keep         keep bench/work (repositories, restores, logs) after the run
   --no-build     do not rebuild dist/ before running georep
   --seed N       dataset seed (default 1)`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { small: false, scale: 1, seed: 1, only: undefined, keep: false, noBuild: false };
+  const args: BenchArgs = { small: false, scale: 1, seed: 1, only: undefined, noFanout: false, keep: false, noBuild: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -37,6 +41,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--no-build':
         args.noBuild = true;
         break;
+      case '--no-fanout':
+        args.noFanout = true;
+        break;
       case '--scale':
         args.scale = positive(a, value());
         break;
@@ -45,7 +52,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--only': {
         const v = value();
-        if (v !== 'restic' && v !== 'georep') fail('--only takes restic or georep');
+        if (v !== 'restic' && v !== 'georep' && v !== 'fanout') fail('--only takes restic, georep or fanout');
         args.only = v;
         break;
       }

@@ -18,16 +18,8 @@ export async function georepDriver(
 ): Promise<Driver & { notes: string[] }> {
   const notes: string[] = [];
   if (o.build) {
-    // bin/georep.js runs dist/; rebuild so the figures are those of the code in the checkout. A
-    // tree that does not compile leaves dist/ as it was (--noEmitOnError) rather than half-built.
-    o.log('georep: building dist/ (tsc -p tsconfig.build.json; --no-build skips this)');
-    const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--noEmitOnError'], { cwd: projectRoot, encoding: 'utf8' });
-    if (r.status !== 0) {
-      const first = `${r.stdout}${r.stderr}`.trim().split('\n')[0] ?? '';
-      notes.push(`build failed, ran the existing dist/: ${first.slice(0, 200)}`);
-      o.log(`georep: build failed (${first}); running the existing dist/`);
-    }
+    const problem = buildDist(projectRoot, o.log);
+    if (problem !== undefined) notes.push(`build failed, ran the existing dist/: ${problem}`);
   }
   const cli = path.join(projectRoot, 'bin', 'georep.js');
   const repoDir = path.join(workDir, 'site');
@@ -76,6 +68,21 @@ export async function georepDriver(
       return { ...stand, note: STAND_IN };
     },
   };
+}
+
+/**
+ * bin/georep.js runs dist/; rebuild so the figures are those of the code in the checkout. A tree
+ * that does not compile leaves dist/ as it was (--noEmitOnError) rather than half-built. Returns
+ * the first line of the failure, if the build failed.
+ */
+export function buildDist(projectRoot: string, log: (s: string) => void): string | undefined {
+  log('georep: building dist/ (tsc -p tsconfig.build.json; --no-build skips this)');
+  const tsc = path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--noEmitOnError'], { cwd: projectRoot, encoding: 'utf8' });
+  if (r.status === 0) return undefined;
+  const first = `${r.stdout}${r.stderr}`.trim().split('\n')[0] ?? '';
+  log(`georep: build failed (${first}); running the existing dist/`);
+  return first.slice(0, 200);
 }
 
 /** yargs' strict mode answers an unknown command with "Unknown arguments: ..., verify" (exit 2). */

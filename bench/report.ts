@@ -1,5 +1,6 @@
 // The results: a JSON document small enough to commit, and the table printed at the end of a run.
 import type { Comparison } from './compare.ts';
+import type { FanoutResult } from './fanout.ts';
 import { STEPS } from './session.ts';
 import type { StepName, StepResult, ToolResult } from './session.ts';
 
@@ -49,6 +50,8 @@ export interface Results {
   /** georep wall / restic wall per step, where both ran. */
   wallRatio: Partial<Record<StepName, number>>;
   targets?: { ratioOk: boolean; aimOk: boolean; rssOk: boolean; maxRssMiB: number };
+  /** Three local Ceph RGW sites against one, and restic's ways to three repositories. */
+  fanout?: FanoutResult;
 }
 
 export function toolJson(t: ToolResult): ToolJson {

@@ -9,7 +9,8 @@ import { parseArgs } from './args.ts';
 import { hashTree } from './compare.ts';
 import type { HashedTree } from './compare.ts';
 import { ensureDataset, round, secondsSince } from './dataset.ts';
-import { georepDriver } from './georep.ts';
+import { buildDist, georepDriver } from './georep.ts';
+import { fanoutTable, runFanout, type FanoutResult } from './fanout.ts';
 import { ensureProgram } from './install.ts';
 import { makeProfile } from './layout.ts';
 import { TIME, stepTimeoutS } from './measure.ts';
@@ -77,16 +78,18 @@ const ctxFor = (tool: string): SessionContext => ({
 
 await rm(workRoot, { recursive: true, force: true });
 const results: Partial<Record<'restic' | 'georep', ToolResult>> = {};
-if (args.only !== 'georep') {
+if (args.only === undefined || args.only === 'restic') {
   const dir = path.join(workRoot, 'restic');
   await mkdir(dir, { recursive: true });
   const d = await resticDriver(dir, { timeoutS: stepTimeoutS(args.scale), log });
   results.restic = await runSession(d, ctxFor('restic'), d.notes);
   if (!args.keep) await rm(dir, { recursive: true, force: true });
 }
-if (args.only !== 'restic') {
+let built = false;
+if (args.only === undefined || args.only === 'georep') {
   const dir = path.join(workRoot, 'georep');
   await mkdir(dir, { recursive: true });
+  built = !args.noBuild;
   const d = await georepDriver(projectRoot, dir, {
     build: !args.noBuild,
     keep: args.keep,
@@ -94,6 +97,26 @@ if (args.only !== 'restic') {
     log,
   });
   results.georep = await runSession(d, ctxFor('georep'), d.notes);
+  if (!args.keep) await rm(dir, { recursive: true, force: true });
+}
+let fanout: FanoutResult | undefined;
+if (args.only === 'fanout' || (args.only === undefined && !args.noFanout)) {
+  const dir = path.join(workRoot, 'fanout');
+  await mkdir(dir, { recursive: true });
+  if (!built && !args.noBuild) buildDist(projectRoot, log);
+  fanout = await runFanout({
+    projectRoot,
+    workDir: dir,
+    v1: data.v1,
+    v2: data.v2,
+    datasetBytes: m.v1.bytes,
+    timeoutS: stepTimeoutS(args.scale),
+    log,
+  }).catch((err: unknown): FanoutResult => {
+    const why = err instanceof Error ? err.message : String(err);
+    log(`fan-out failed: ${why}`);
+    return { skipped: `failed: ${why}` };
+  });
   if (!args.keep) await rm(dir, { recursive: true, force: true });
 }
 if (!args.keep) await rm(workRoot, { recursive: true, force: true });
@@ -106,19 +129,21 @@ const res: Results = {
   schema: 1,
   date,
   machine,
-  args: { small: args.small, scale: args.scale, seed: args.seed, only: args.only ?? 'both' },
+  args: { small: args.small, scale: args.scale, seed: args.seed, only: args.only ?? 'all', fanout: fanout !== undefined },
   dataset,
   tools: { ...(restic && { restic }), ...(georep && { georep }) },
   wallRatio,
 };
 const t = targets(georep, wallRatio);
 if (t) res.targets = t;
+if (fanout) res.fanout = fanout;
 
 console.log(
   `\nrestic ${restic?.version ?? '-'}, georep ${georep?.version ?? '-'}; dataset ${profile.name} ` +
     `(${(m.v1.bytes / 2 ** 20).toFixed(0)} MiB, ${m.v1.files} files)\n`,
 );
-printTable(res, (s) => console.log(s));
+if (restic || georep) printTable(res, (s) => console.log(s));
+if (fanout) console.log(`\n${fanoutTable(fanout).join('\n')}`);
 
 await mkdir(resultsDir, { recursive: true });
 const suffix = profile.name === 'x1' ? '' : `-${profile.name}`;

@@ -12,6 +12,8 @@ import { forgetCommand } from './commands/forget.ts';
 import { initCommand } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
 import { lsCommand } from './commands/ls.ts';
+import { policyCommand } from './commands/policy.ts';
+import { pruneCommand } from './commands/prune.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { shipCommand } from './commands/ship.ts';
 import { siteCommand } from './commands/site.ts';
@@ -42,11 +44,13 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(diffCommand(ctx))
     .command(restoreCommand(ctx))
     .command(siteCommand(ctx))
+    .command(policyCommand(ctx))
     .command(shipCommand(ctx))
     .command(statusCommand(ctx))
     .command(forgetCommand(ctx))
     .command(extendLocksCommand(ctx))
     .command(catalogCommand(ctx))
+    .command(pruneCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()
     .recommendCommands()

@@ -11,13 +11,11 @@ import type { Contract } from '../policies/contract.ts';
 import { planPlacement } from '../policies/placement.ts';
 import { formatProblem } from '../policies/problem.ts';
 import { checkAgainstSites } from '../policies/sites-check.ts';
-import { DATA_PREFIX, objectPrefix } from '../repository/layout.ts';
-import type { RetentionRule } from '../sites/wrappers/retention.ts';
 import { withCatalog } from './catalog-session.ts';
 import type { CliContext } from './context.ts';
+import { lockedWritesFor } from './contract-locks.ts';
 import { requireContract } from './contract-session.ts';
 import { knownSites } from './known-sites.ts';
-import type { OpenNamedSiteOptions } from './site-registry.ts';
 import { snapshotTo } from './snapshot-to.ts';
 
 export interface SnapshotContractArgs {
@@ -27,9 +25,6 @@ export interface SnapshotContractArgs {
   tags: string[];
   json: boolean;
 }
-
-/** Everything georep writes that a snapshot needs; config and key files stay changeable. */
-export const LOCKED_PREFIXES = [DATA_PREFIX, objectPrefix('index'), objectPrefix('snapshot')] as const;
 
 export async function snapshotByContract(ctx: CliContext, args: SnapshotContractArgs): Promise<void> {
   const { contract, chosen } = await withCatalog(ctx, (db) => resolveContract(db, args.contract));
@@ -45,8 +40,6 @@ export async function snapshotByContract(ctx: CliContext, args: SnapshotContract
       { hint: 'leave the path out with --contract, or change the contract' },
     );
   }
-  const retention = retentionRule(contract);
-  const lockable = new Set(chosen.filter((r) => r.capabilities?.objectLock === true).map((r) => r.name));
   await snapshotTo(ctx, {
     source: path.resolve(source.path),
     to: chosen.map((r) => r.name),
@@ -55,8 +48,7 @@ export async function snapshotByContract(ctx: CliContext, args: SnapshotContract
     contract: {
       name: contract.contract,
       dataset: contract.dataset.name,
-      optionsFor: (record: SiteRecord): OpenNamedSiteOptions =>
-        retention !== undefined && lockable.has(record.name) ? { retention } : {},
+      optionsFor: lockedWritesFor(contract),
     },
   });
 }
@@ -79,10 +71,4 @@ async function resolveContract(db: CatalogDb, name: string): Promise<{ contract:
   const chosen = plan.chosen.map((d) => byName.get(d.site)).filter((r): r is SiteRecord => r !== undefined);
   await putDataset(db, contract.dataset.name, { ...contract.dataset.source });
   return { contract, chosen };
-}
-
-function retentionRule(contract: Contract): RetentionRule | undefined {
-  const im = contract.immutability;
-  if (im === null) return undefined;
-  return { mode: im.mode === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE', days: im.days, prefixes: LOCKED_PREFIXES };
 }

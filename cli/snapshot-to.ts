@@ -2,9 +2,7 @@
 // the snapshot once into local staging (deduplicated against the targets' index), then ship the
 // same bytes to every target. One line per site; exit 0 all committed, 3 some behind, 1 none.
 import os from 'node:os';
-import { finishRun, startRun, type RunOutcome } from '../catalog/queries/runs.ts';
 import type { SiteRecord } from '../catalog/queries/sites.ts';
-import { describeError } from '../core/errors.ts';
 import { auditActor } from './actor.ts';
 import { withCatalog } from './catalog-session.ts';
 import { print, printJson, type CliContext } from './context.ts';
@@ -26,11 +24,15 @@ import {
   parseTargets,
 } from './ship-session.ts';
 import { PROGRAM } from './version.ts';
+import { withRun } from './run-record.ts';
+import { packsMarkedAt } from '../catalog/queries/prune-marks.ts';
+import { markedLast, withIndex, withoutMarked } from '../replicator/prune/dedup-marks.ts';
 import { listSnapshots } from '../repository/snapshots.ts';
 import { loadShipIndex } from '../replicator/ship/ship-index.ts';
 import { shipSnapshot } from '../replicator/ship/ship.ts';
 import { recoverStagedPacks } from '../replicator/ship/recover-staging.ts';
-import { releaseStaged, writePending } from '../replicator/ship/staging.ts';
+import { releaseStaged } from '../replicator/ship/release.ts';
+import { writePending } from '../replicator/ship/staging.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 
 export interface SnapshotToArgs {
@@ -49,18 +51,11 @@ export interface SnapshotToArgs {
 
 export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise<void> {
   const specs = parseTargets(args.to);
-  await withCatalog(ctx, async (db) => {
-    const contract = args.contract;
+  // The run is recorded before the marks and the index are read (prune's rule, cli/run-record.ts).
+  const contract = args.contract;
+  const run = { kind: 'snapshot', contract: contract?.name ?? null, details: { source: args.source, targets: specs } };
+  await withCatalog(ctx, (db) => withRun(ctx, db, run, async () => {
     const targets = await openTargets(ctx, db, specs, contract?.optionsFor);
-    // A run in the catalog while the snapshot is built and shipped: prune never deletes a pack
-    // that a run started before its mark may still reference.
-    const run = await startRun(db, {
-      kind: 'snapshot',
-      contract: contract?.name ?? null,
-      details: { source: args.source, targets: specs },
-    });
-    let outcome: RunOutcome = 'failed';
-    const runDetails: Record<string, unknown> = {};
     try {
       const password = await readPassword(ctx, { purpose: 'repository password' });
       const source = await openSourceRepository(ctx, targets, password);
@@ -70,9 +65,12 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
       const started = ctx.clock.nowMs();
       try {
         const live = targets.filter((t) => t.skip === undefined).map((t) => t.site);
-        const shipIndex = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
+        const marked = await packsMarkedAt(db, targets.flatMap((t) => (t.registered === undefined ? [] : [t.registered])));
+        const loaded = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
         // Packs a killed run left in staging are reused, not chunked and uploaded again.
-        const recovered = await recoverStagedPacks({ repo: staging.repo, stagingSite: staging.site, shipIndex, logger: ctx.logger });
+        const recovered = await recoverStagedPacks({ repo: staging.repo, stagingSite: staging.site, shipIndex: loaded, logger: ctx.logger });
+        // Packs prune marked at a target are not deduplicated against: their blobs are stored again.
+        const shipIndex = withIndex(loaded, withoutMarked(loaded.index, marked));
         const host = os.hostname();
         const previous = (await listSnapshots(source)).snapshots.filter(
           (s) => s.manifest.host === host && s.manifest.paths.includes(args.source),
@@ -97,6 +95,9 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
           targets: specs,
           ...(contract === undefined ? {} : { contract: contract.name }),
         });
+        // Read again: it now holds the index object of the new packs, which goes to every site,
+        // and release needs to know which object describes which pack.
+        const afterwards = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
         const shipped = await shipSnapshot({
           snapshotId: result.id,
           staging: staging.repo,
@@ -105,15 +106,14 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
           catalog: { db, actor: auditActor(ctx), ...(contract === undefined ? {} : { dataset: contract.dataset }) },
           clock: ctx.clock,
           logger: ctx.logger,
+          index: withIndex(afterwards, markedLast(afterwards.index, marked)),
         });
-        const released = shipped.outcomes.every((o) => o.state === 'committed')
-          ? await releaseStaged(staging.site, result.id)
-          : false;
+        const staged = shipped.outcomes.every((o) => o.state === 'committed')
+          ? await releaseStaged({ stagingSite: staging.site, staging: staging.repo, shipIndex: afterwards, snapshot: result.id, logger: ctx.logger })
+          : null;
+        const released = staged !== null;
         ctx.exitCode = shipExitCode(shipped.outcomes);
         if (ctx.exitCode === 0 && result.problems.length > 0) ctx.exitCode = EXIT_PARTIAL;
-        outcome = ctx.exitCode === 0 ? 'succeeded' : ctx.exitCode === EXIT_PARTIAL ? 'partial' : 'failed';
-        runDetails.snapshot = result.id;
-        runDetails.sites = Object.fromEntries(shipped.outcomes.map((o) => [o.site, o.state]));
         const seconds = (ctx.clock.nowMs() - started) / 1000;
         if (args.json) {
           printJson(ctx, {
@@ -124,6 +124,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
             bytes: shipped.bytes,
             sites: shipped.outcomes,
             stagingReleased: released,
+            staging: staged,
             recovered: { packs: recovered.packs.length, bytes: recovered.bytes, discarded: recovered.discarded.length },
             seconds,
           });
@@ -146,15 +147,9 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
         progress.done();
         await staging.close();
       }
-    } catch (err) {
-      runDetails.error = describeError(err);
-      throw err;
     } finally {
-      await finishRun(db, run.id, outcome, runDetails).catch((err: unknown) =>
-        ctx.logger.warn({ problem: describeError(err) }, 'catalog: could not finish the run'),
-      );
       await closeAll(targets);
     }
-  });
+  }));
 }
 

@@ -53,7 +53,8 @@ export function readYaml(text: string, file: string): YamlSource {
   }
   if (doc === undefined || doc.contents === null) {
     if (doc === undefined || doc.errors.length === 0) {
-      add({ line: 1, column: 1 }, '', 'the file is empty; expected a contract mapping (contract: <name>, dataset: ..., schedule: ...)');
+      const what = text.trim() === '' ? 'the file is empty' : 'the file holds only comments';
+      add({ line: 1, column: 1 }, '', `${what}; expected a contract mapping (contract: <name>, dataset: ..., schedule: ...)`);
       return empty;
     }
   }
@@ -78,9 +79,12 @@ export function readYaml(text: string, file: string): YamlSource {
 
   // Aliases could multiply a small file into a huge value (a "billion laughs"), and a shared node
   // makes "the line of this field" ambiguous: a contract spells every value out.
+  const aliases = new Map<string, { pos: Position; uses: number }>();
   visit(doc, {
     Alias(_, node) {
-      add(at(node.range?.[0]), '', `YAML alias *${node.source} is not allowed in a contract; write the value out`);
+      const seen = aliases.get(node.source);
+      if (seen === undefined) aliases.set(node.source, { pos: at(node.range?.[0]), uses: 1 });
+      else seen.uses++;
     },
     Map(_, map) {
       const seen = new Map<string, Pair>();
@@ -101,6 +105,10 @@ export function readYaml(text: string, file: string): YamlSource {
       }
     },
   });
+  for (const [name, { pos, uses }] of aliases) {
+    const more = uses > 1 ? ` (used ${uses} times)` : '';
+    add(pos, '', `YAML alias *${name} is not allowed in a contract${more}; write the value out`);
+  }
   if (problems.length > 0) return empty;
 
   const contents = doc.contents;

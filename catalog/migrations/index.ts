@@ -1,7 +1,8 @@
 // Every migration this program knows, in order. Add a file NNNN_name.ts exporting `sql` and list
 // it here; versions run 1, 2, 3... without gaps.
 import { sql as initial } from './0001_initial.ts';
-import { sql as forget } from './0002_forget.ts';
+import { sql as prune } from './0002_prune.ts';
+import { sql as forget } from './0003_forget.ts';
 
 export interface Migration {
   version: number;
@@ -11,5 +12,6 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
-  { version: 2, name: 'forget', sql: forget },
+  { version: 2, name: 'prune', sql: prune },
+  { version: 3, name: 'forget', sql: forget },
 ];

@@ -83,3 +83,18 @@ export async function contractId(db: CatalogDb, name: string): Promise<number> {
   const { rows } = await db.query<{ id: unknown }>('select id from contracts where name = $1', [name]);
   return num(one(rows, () => `no contract named '${name}'`).id);
 }
+
+/** The newest version of every contract, by name. */
+export async function listLatestContracts(db: CatalogDb): Promise<ContractVersion[]> {
+  const { rows } = await db.query<VersionRow>(
+    `${SELECT} where v.version = (select max(version) from contract_versions w where w.contract_id = v.contract_id)
+     order by c.name`,
+  );
+  return rows.map(toVersion);
+}
+
+/** One version of a contract, or null. */
+export async function getContractVersion(db: CatalogDb, name: string, version: number): Promise<ContractVersion | null> {
+  const { rows } = await db.query<VersionRow>(`${SELECT} where c.name = $1 and v.version = $2`, [name, version]);
+  return rows[0] ? toVersion(rows[0]) : null;
+}

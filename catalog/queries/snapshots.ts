@@ -8,6 +8,7 @@ import { repositoryId } from './repositories.ts';
 import { siteId } from './sites.ts';
 import { date, dateOrNull, json, num, one } from './rows.ts';
 
+/** 'forgotten': its manifest was removed from the site (georep forget); it no longer keeps packs there. */
 export type SnapshotSiteState = 'pending' | 'uploading' | 'committed' | 'failed' | 'behind' | 'forgotten';
 
 export interface SnapshotRecord {

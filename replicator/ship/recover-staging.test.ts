@@ -54,7 +54,7 @@ describe('recoverStagedPacks', () => {
 
     const index = new MasterIndex();
     index.addPack(known);
-    const shipIndex = { index, indexOf: new Map(), source: undefined };
+    const shipIndex = { index, indexOf: new Map(), sources: [] };
     const result = await recoverStagedPacks({ repo, stagingSite: site, shipIndex, logger: silentLogger() });
 
     expect(result.packs.map((p) => p.id).sort()).toEqual(orphans.map((p) => p.id).sort());

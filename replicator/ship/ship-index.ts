@@ -1,5 +1,5 @@
-// The index shipping works with: the index objects of staging plus those of the first target that
-// answers, decoded into one MasterIndex, and for every pack the index objects that describe it (a
+// The index shipping works with: the index objects of staging plus those of every target that
+// answers, decoded into one MasterIndex (each object once, wherever it is), and for every pack the index objects that describe it (a
 // site that receives a pack must also receive an index object listing it, or its own repository
 // could not find the pack's blobs). Reads go through the staging repository, whose site falls back
 // to the targets (ReadFallbackSite), so the key decrypts objects wherever they are.
@@ -17,8 +17,8 @@ export interface ShipIndex {
   index: MasterIndex;
   /** Pack id → ids of the index objects that list it. */
   indexOf: Map<Hex64, Hex64[]>;
-  /** The target whose index objects were read; undefined when none answered. */
-  source: string | undefined;
+  /** The targets whose index objects were listed (those that answered). */
+  sources: string[];
 }
 
 /** Ids of the index objects at a site. */
@@ -33,8 +33,11 @@ export async function listIndexIds(site: Site, signal?: AbortSignal): Promise<Se
 }
 
 /**
- * Loads staging's index objects and the first answering target's. A damaged index object is
- * logged and skipped (as loadMasterIndex does): it only costs deduplication.
+ * Loads staging's index objects and those of every answering target. Every target, not just the
+ * first: a target that is behind (or whose staging copy is gone) lacks the index objects of the
+ * snapshots it missed, and shipping them from another site needs those to find their packs. The
+ * listings are cheap; each object is read once. A damaged index object is logged and skipped (as
+ * loadMasterIndex does): it only costs deduplication.
  */
 export async function loadShipIndex(
   staging: Repository,
@@ -43,16 +46,22 @@ export async function loadShipIndex(
   logger: Logger,
 ): Promise<ShipIndex> {
   const ids = await listIndexIds(primary);
-  let source: string | undefined;
-  for (const target of targets) {
-    try {
-      for (const id of await listIndexIds(target)) ids.add(id);
-      source = target.name;
-      break;
-    } catch (err) {
-      logger.warn({ site: target.name, problem: describeError(err) }, 'cannot list the index at this site; trying the next');
-    }
-  }
+  const sources: string[] = [];
+  const listed = await Promise.all(
+    targets.map(async (target) => {
+      try {
+        return await listIndexIds(target);
+      } catch (err) {
+        logger.warn({ site: target.name, problem: describeError(err) }, 'cannot list the index at this site; passing over it');
+        return undefined;
+      }
+    }),
+  );
+  listed.forEach((found, i) => {
+    if (found === undefined) return;
+    for (const id of found) ids.add(id);
+    sources.push(targets[i]!.name);
+  });
   const index = new MasterIndex();
   const indexOf = new Map<Hex64, Hex64[]>();
   const limit = new Semaphore(8);
@@ -72,5 +81,5 @@ export async function loadShipIndex(
       }),
     ),
   );
-  return { index, indexOf, source };
+  return { index, indexOf, sources };
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../sites/errors.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
 import { ReadFallbackSite } from './fallback-site.ts';
-import { listPending, releaseStaged, stagedBytes, writePending } from './staging.ts';
+import { listPending, stagedBytes, writePending } from './staging.ts';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -20,26 +20,16 @@ afterEach(async () => {
 });
 
 describe('staging', () => {
-  it('keeps packs until no snapshot is pending, then keeps only config and keys', async () => {
+  it('keeps pending records per snapshot and counts the staged packs', async () => {
     const site = new FileSite(dir);
-    await site.put('config', Buffer.from('c'));
-    await site.put(`keys/${A}`, Buffer.from('k'));
     await site.put(`data/aa/${A}`, Buffer.alloc(100));
-    await site.put(`index/${A}`, Buffer.from('i'));
-    await site.put(`snapshots/${A}`, Buffer.from('m'));
     await writePending(site, { snapshot: A, targets: ['x', 'y'] });
     await writePending(site, { snapshot: B, targets: ['x'] });
     expect((await listPending(site)).sort((p, q) => p.snapshot.localeCompare(q.snapshot))).toEqual([
       { snapshot: A, targets: ['x', 'y'] },
       { snapshot: B, targets: ['x'] },
     ]);
-    expect(await releaseStaged(site, A)).toBe(false);
     expect(await stagedBytes(site)).toEqual({ packs: 1, bytes: 100 });
-    expect(await releaseStaged(site, B)).toBe(true);
-    expect(await stagedBytes(site)).toEqual({ packs: 0, bytes: 0 });
-    await expect(site.head(`snapshots/${A}`)).rejects.toBeInstanceOf(NotFoundError);
-    expect((await site.get('config')).toString()).toBe('c');
-    expect((await site.get(`keys/${A}`)).toString()).toBe('k');
   });
 
   it('reads through to the fallbacks only for what staging lacks, and writes locally', async () => {

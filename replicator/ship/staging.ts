@@ -1,16 +1,15 @@
 // The local staging repository: $GEOREP_HOME/staging/<repositoryId>/, a full repository (config and
 // keys copied in by attach) where a snapshot's packs, index and manifest are built once, durably,
 // before they are shipped. Each snapshot not yet committed at all of its targets has a pending
-// record `pending/<snapshotId>` (JSON: the targets as the operator named them). Packs leave
-// staging only when no pending record is left: then every target committed every staged snapshot.
+// record `pending/<snapshotId>` (JSON: the targets as the operator named them). What leaves staging
+// when a snapshot is committed everywhere is release.ts's job.
 import path from 'node:path';
 import { isHex64 } from '../../repository/crypto/hash.ts';
-import { DATA_PREFIX, objectPrefix } from '../../repository/layout.ts';
+import { DATA_PREFIX } from '../../repository/layout.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { NotFoundError } from '../../sites/errors.ts';
 import type { Site } from '../../sites/site.ts';
 
-const PENDING_PREFIX = 'pending/';
+export const PENDING_PREFIX = 'pending/';
 
 export interface PendingShip {
   snapshot: Hex64;
@@ -50,27 +49,4 @@ export async function stagedBytes(staging: Site): Promise<{ packs: number; bytes
     bytes += info.size;
   }
   return { packs, bytes };
-}
-
-/**
- * The snapshot is committed at every target: its pending record goes, and when none is left, the
- * packs, index objects and manifests of staging go too (config and keys stay). Returns whether
- * staging was emptied.
- */
-export async function releaseStaged(staging: Site, snapshot: Hex64): Promise<boolean> {
-  await staging.delete(`${PENDING_PREFIX}${snapshot}`);
-  for await (const info of staging.list(PENDING_PREFIX)) {
-    void info;
-    return false;
-  }
-  for (const prefix of [objectPrefix('snapshot'), objectPrefix('index'), DATA_PREFIX]) {
-    const keys: string[] = [];
-    for await (const info of staging.list(prefix)) keys.push(info.key);
-    for (const key of keys) {
-      await staging.delete(key).catch((err: unknown) => {
-        if (!(err instanceof NotFoundError)) throw err;
-      });
-    }
-  }
-  return true;
 }

@@ -1,7 +1,7 @@
 // Vitest global setup: starts the real servers the suite runs against, once per run, and hands
 // their connection details to the tests through provide()/inject().
 //
-//   GEOREP_TEST_CEPH_SITES   how many Ceph RGW sites to start in parallel (default 1; 0 = none,
+//   GEOREP_TEST_CEPH_SITES   how many Ceph RGW sites to start in parallel (default 3, what the shipping tests need; 0 = none,
 //                            then an external endpoint must be given, see test/servers/external.ts)
 //   DATABASE_URL             use this PostgreSQL instead of starting one
 //   GEOREP_TEST_S3_ENDPOINT  (+ keys) an extra, external S3 endpoint
@@ -42,7 +42,7 @@ const POSTGRES_HELP =
   'where the user may create databases';
 
 function cephSiteCount(): number {
-  const raw = process.env.GEOREP_TEST_CEPH_SITES ?? '1';
+  const raw = process.env.GEOREP_TEST_CEPH_SITES ?? '3';
   if (!/^\d+$/.test(raw)) throw new Error(`GEOREP_TEST_CEPH_SITES must be a number, not '${raw}'`);
   return Number(raw);
 }

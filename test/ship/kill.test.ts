@@ -1,5 +1,9 @@
 // The replicator SIGKILLed mid-run, as a child process (`node bin/georep.js snapshot --to`), on
-// three partner sites: one Ceph RGW bucket (b, on the run's shared gateway) and two file:// folders.
+// four partner sites: a file:// folder (a) and a bucket on each of the run's three Ceph RGW
+// gateways (b, c, d). The catalog: PGlite for the 20 random kills, PostgreSQL for 5 more (each kill
+// costs a process start, ~2-4 s here; 20 on each would double the file's time for no new path:
+// the kill points are in the replicator, and both catalogs run the same queries, which the catalog
+// suite runs on both).
 //  - 20 kills at seeded random points, each run continuing from what the previous one left; after
 //    every kill each site is audited on its own: no snapshot is visible there whose objects are
 //    not all there. Then a run to completion and `georep ship`; every site restores the source.
@@ -19,14 +23,15 @@ import type { StackedSite } from '../../sites/stack.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { describeTree, treeDifferences } from '../fixtures/compare-trees.ts';
 import { generateTree, seededBytes } from '../fixtures/tree-gen.ts';
+import { catalogEnv, cephSites, type CatalogKind } from './fixtures.ts';
 import { buildDist, cephBucketSite, prng, SiteAuditor, spawnGeorep, type ChildRun, type Running } from './kill-harness.ts';
 
-const ceph = inject('georepCephSites')[0];
-if (ceph === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
-const cephSite = ceph;
+const gateways = inject('georepCephSites').slice(0, 3);
+cephSites(3);
+const NAMES = ['a', 'b', 'c', 'd'];
+const TO = NAMES.join(',');
 
 const SEED = Number(process.env.GEOREP_KILL_SEED ?? 20261126);
-const KILLS = 20;
 const PASSWORD = `pw-${randomBytes(6).toString('hex')}`;
 const INIT = ['--kdf-memory', '19MiB', '--kdf-iterations', '2', '--chunk-avg', '16KiB', '--pack-size', '64KiB'];
 const ctx = { env: {}, clock: systemClock, logger: silentLogger() };
@@ -55,15 +60,15 @@ class Setup {
     this.env = { ...siteEnv, GEOREP_HOME: home, GEOREP_PASSWORD: PASSWORD, GEOREP_LOG_LEVEL: 'info' };
   }
 
-  static async make(label: string, withCeph: boolean): Promise<Setup> {
+  static async make(label: string, withCeph: boolean, catalog: CatalogKind): Promise<Setup> {
     const home = await mkdtemp(path.join(tmp, `home-${label}-`));
     const urls: Record<string, string> = {};
-    let env: Record<string, string> = {};
-    for (const name of ['a', 'b', 'c']) {
-      // The Ceph bucket is the second target: the first is where each run reads snapshots and the
-      // index from, and a folder keeps that part of every run short.
-      if (name === 'b' && withCeph) {
-        const s3 = await cephBucketSite(cephSite, `${label}${name}`);
+    let env: Record<string, string> = await catalogEnv(catalog, label);
+    for (const [i, name] of NAMES.entries()) {
+      // The Ceph buckets come after the folder: the first target is where each run reads
+      // snapshots and the index from, and a folder keeps that part of every run short.
+      if (i > 0 && withCeph) {
+        const s3 = await cephBucketSite(gateways[i - 1]!, `${label}${name}`);
         urls[name] = s3.url;
         env = { ...env, ...s3.env };
       } else {
@@ -144,18 +149,23 @@ async function restoresSource(setup: Setup, site: string, source: string): Promi
   expect(treeDifferences(await describeTree(source), await describeTree(target))).toEqual([]);
 }
 
-describe('replicator killed with SIGKILL', () => {
-  it(`${KILLS} kills at random points: no site shows a partial snapshot; then it completes and every site restores`, { timeout: 150_000 }, async () => {
+const RUNS: [CatalogKind, number][] = [
+  ['pglite', 20],
+  ['postgres', 5],
+];
+
+describe.each(RUNS)('replicator killed with SIGKILL, catalog on %s', (catalog, KILLS) => {
+  it(`${KILLS} kills at random points: no site shows a partial snapshot; then it completes and every site restores`, { timeout: 240_000 }, async () => {
     const t0 = performance.now();
-    const setup = await Setup.make('loop', true);
-    const names = ['a', 'b', 'c'];
+    const setup = await Setup.make(`loop${catalog}`, true, catalog);
+    const names = NAMES;
     const auditors = await Promise.all(names.map(async (n) => new SiteAuditor(await setup.site(n), PASSWORD)));
     const auditAll = async (when: string): Promise<{ manifests: number[]; packs: number[] }> => {
       const audits = await Promise.all(auditors.map((a) => a.audit()));
       audits.forEach((a, i) => expect(a.problems, `site ${names[i]} ${when}`).toEqual([]));
       return { manifests: audits.map((a) => a.manifests.length), packs: audits.map((a) => a.packs.size) };
     };
-    const source = path.join(tmp, 'loop-src');
+    const source = path.join(tmp, `loop-src-${catalog}`);
     await makeSource(source, 160);
 
     const random = prng(SEED);
@@ -175,7 +185,7 @@ describe('replicator killed with SIGKILL', () => {
       if (step > 0) await grow(source, step);
       const stagingBefore = await setup.staging();
       const delay = Math.round(0.9 * startupMs + random() * workMs);
-      const run = spawnGeorep(['snapshot', source, '--to', 'a,b,c', '--json'], setup.env);
+      const run = spawnGeorep(['snapshot', source, '--to', TO, '--json'], setup.env);
       const firstWrite = await watch(run, delay, async () => {
         const now = await setup.staging();
         return now.manifests > stagingBefore.manifests || [...now.packs].some((p) => !stagingBefore.packs.has(p));
@@ -206,13 +216,13 @@ describe('replicator killed with SIGKILL', () => {
     }
 
     // Run to completion, then catch up what killed runs left pending.
-    const final = JSON.parse((await setup.cli(['snapshot', source, '--to', 'a,b,c', '--json']))) as {
+    const final = JSON.parse((await setup.cli(['snapshot', source, '--to', TO, '--json']))) as {
       id: string;
       packs: number;
       recovered: { packs: number };
       sites: { site: string; state: string; packsUploaded: number }[];
     };
-    expect(final.sites.map((s) => s.state)).toEqual(['committed', 'committed', 'committed']);
+    expect(final.sites.map((s) => s.state)).toEqual(NAMES.map(() => 'committed'));
     const shipped = JSON.parse(await setup.cli(['ship', '--json'])) as { snapshots: { outcomes: { state: string }[] }[] };
     expect(shipped.snapshots.flatMap((s) => s.outcomes.map((o) => o.state)).every((s) => s === 'committed')).toBe(true);
     const end = await auditAll('at the end');
@@ -236,8 +246,8 @@ describe('replicator killed with SIGKILL', () => {
   });
 
   it('a run killed while packing, then one killed while shipping: the next run reuses both', { timeout: 60_000 }, async () => {
-    const setup = await Setup.make('resume', false);
-    const source = path.join(tmp, 'resume-src');
+    const setup = await Setup.make(`resume${catalog}`, false, catalog);
+    const source = path.join(tmp, `resume-src-${catalog}`);
     await makeSource(source, 120);
     const siteB = await setup.site('b');
     const packsAt = async (): Promise<Map<string, number>> => {
@@ -247,13 +257,13 @@ describe('replicator killed with SIGKILL', () => {
     };
 
     // 1. Killed while packing: staging holds packs, no index object names them yet.
-    const first = spawnGeorep(['snapshot', source, '--to', 'a,b,c', '--json'], setup.env);
+    const first = spawnGeorep(['snapshot', source, '--to', TO, '--json'], setup.env);
     await until(async () => (await setup.staging()).packs.size >= 10);
     expect(first.kill()).toBe(true);
     await first.done;
     const left = await setup.staging();
     expect(left.index).toBe(0);
-    const second = JSON.parse(await setup.cli(['snapshot', source, '--to', 'a,b,c', '--json'])) as {
+    const second = JSON.parse(await setup.cli(['snapshot', source, '--to', TO, '--json'])) as {
       recovered: { packs: number; bytes: number };
       snapshot: { summary: { storedBytes: number } };
       packs: number;
@@ -269,12 +279,12 @@ describe('replicator killed with SIGKILL', () => {
     await grow(source, 1);
     await writeFile(path.join(source, 'extra', 'big-new.bin'), seededBytes('big-new', 3_000_000));
     const before = await packsAt();
-    const third = spawnGeorep(['snapshot', source, '--to', 'a,b,c', '--json'], setup.env);
+    const third = spawnGeorep(['snapshot', source, '--to', TO, '--json'], setup.env);
     await until(async () => (await packsAt()).size >= before.size + 3, 1);
     expect(third.kill()).toBe(true);
     await third.done;
     const reached = await packsAt();
-    const fourth = JSON.parse(await setup.cli(['snapshot', source, '--to', 'a,b,c', '--json'])) as {
+    const fourth = JSON.parse(await setup.cli(['snapshot', source, '--to', TO, '--json'])) as {
       packs: number;
       sites: { site: string; packsUploaded: number }[];
     };
@@ -284,7 +294,7 @@ describe('replicator killed with SIGKILL', () => {
     expect(uploaded).toBeLessThan(fourth.packs);
     expect(reached.size - before.size).toBeGreaterThanOrEqual(3);
     await setup.cli(['ship']);
-    for (const n of ['a', 'b', 'c']) await restoresSource(setup, n, source);
+    for (const n of NAMES) await restoresSource(setup, n, source);
   });
 });
 

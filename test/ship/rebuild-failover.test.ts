@@ -1,7 +1,8 @@
 // The catalog is an index, never the only copy; and a restore reads from whichever site can serve.
-// Two registered partner sites hold one repository: a file:// folder (registered first, so the
-// preferred source) and a bucket on the run's Ceph RGW gateway. After the catalog folder is
-// deleted, `georep catalog rebuild --from-site` records the repository, snapshots, packs and
+// Four registered partner sites hold one repository: a file:// folder (registered first, so the
+// preferred source) and a bucket on each of the run's three Ceph RGW gateways; the catalog on the
+// embedded PGlite and on the run's PostgreSQL (each block its own). After the catalog is deleted
+// (the PGlite folder removed; on PostgreSQL, a new empty database), `georep catalog rebuild --from-site` records the repository, snapshots, packs and
 // per-site states again from a site (twice: nothing changes), and `georep restore latest` without
 // --site picks a site from the catalog. Then packs at the preferred site are deleted and damaged:
 // the restore switches to the other site for those reads, says so, and is still byte-identical;
@@ -10,117 +11,115 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../catalog/migrate.ts';
 import { openCatalog } from '../../catalog/open.ts';
 import { runCli, type CliResult } from '../cli/run-cli.ts';
 import { treeBytes } from '../fixtures/compare-trees.ts';
+import { bucketSite, catalogEnv, CATALOGS, cephSites, type CatalogKind } from './fixtures.ts';
 
-const ceph = inject('georepCephSites')[0];
-if (ceph === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
-const server = ceph;
+const gateways = cephSites(3);
+const CEPH = ['b-ceph', 'c-ceph', 'd-ceph'];
 
 const PASSWORD = `pw-${randomBytes(6).toString('hex')}`;
 const FAST_KDF = ['--kdf-memory', '19MiB', '--kdf-iterations', '2'];
 const TABLES = ['repositories', 'site_repositories', 'snapshots', 'packs', 'snapshot_packs', 'pack_sites', 'snapshot_sites'];
 
-let tmp: string;
-let home: string;
-let fileDir: string;
-let fileUrl: string;
-let cephUrl: string;
-let source: string;
-let snapshotId: string;
-const env: Record<string, string> = {
-  REBUILD_ACCESS_KEY_ID: server.accessKeyId,
-  REBUILD_SECRET_ACCESS_KEY: server.secretAccessKey,
-};
+describe.each(CATALOGS)('catalog rebuild and restore failover, catalog on %s', (catalog: CatalogKind) => {
+  let tmp: string;
+  let home: string;
+  let fileDir: string;
+  let fileUrl: string;
+  let cephUrl: string;
+  const cephUrls: string[] = [];
+  let env: Record<string, string> = {};
+  let source: string;
+  let snapshotId: string;
 
-const georep = (args: string[]): Promise<CliResult> =>
-  runCli(args, { env: { ...env, GEOREP_PASSWORD: PASSWORD, GEOREP_HOME: home } });
-const ok = async (args: string[], code = 0): Promise<CliResult> => {
-  const r = await georep(args);
-  if (r.code !== code) throw new Error(`georep ${args.join(' ')} exited ${r.code}, not ${code}\n${r.stderr}${r.stdout}`);
-  return r;
-};
+  const georep = (args: string[]): Promise<CliResult> =>
+    runCli(args, { env: { ...env, GEOREP_PASSWORD: PASSWORD, GEOREP_HOME: home } });
+  const ok = async (args: string[], code = 0): Promise<CliResult> => {
+    const r = await georep(args);
+    if (r.code !== code) throw new Error(`georep ${args.join(' ')} exited ${r.code}, not ${code}\n${r.stderr}${r.stdout}`);
+    return r;
+  };
 
 
-async function registerSites(): Promise<void> {
-  const where = ['--region', 'test', '--lat', '50', '--lon', '8', '--jurisdiction', 'DE', '--no-probe'];
-  await ok(['site', 'add', 'a-file', fileUrl, ...where]);
-  await ok(['site', 'add', 'b-ceph', cephUrl, ...where]);
-}
+  async function registerSites(): Promise<void> {
+    const where = ['--region', 'test', '--lat', '50', '--lon', '8', '--jurisdiction', 'DE', '--no-probe'];
+    await ok(['site', 'add', 'a-file', fileUrl, ...where]);
+    for (const [i, name] of CEPH.entries()) await ok(['site', 'add', name, cephUrls[i]!, ...where]);
+  }
 
-async function catalogRows(): Promise<Record<string, number>> {
-  const db = await openCatalog({ home });
-  try {
-    await migrate(db);
-    const out: Record<string, number> = {};
-    for (const table of [...TABLES, 'audit_log']) {
-      out[table] = Number((await db.query<{ n: unknown }>(`select count(*) as n from ${table}`)).rows[0]?.n);
+  async function catalogRows(): Promise<Record<string, number>> {
+    const db = await openCatalog({ home, ...(env.GEOREP_CATALOG_URL ? { url: env.GEOREP_CATALOG_URL } : {}) });
+    try {
+      await migrate(db);
+      const out: Record<string, number> = {};
+      for (const table of [...TABLES, 'audit_log']) {
+        out[table] = Number((await db.query<{ n: unknown }>(`select count(*) as n from ${table}`)).rows[0]?.n);
+      }
+      return out;
+    } finally {
+      await db.close();
     }
-    return out;
-  } finally {
-    await db.close();
   }
-}
 
-async function restoreAuto(): Promise<{ site: string; switches: { from: string; to: string }[] }> {
-  const target = path.join(tmp, `restore-${randomBytes(3).toString('hex')}`);
-  const json = JSON.parse((await ok(['restore', 'latest', '--to', target, '--json'])).stdout) as {
-    snapshot: string;
-    site: string;
-    switches: { from: string; to: string }[];
-    problems: unknown[];
-  };
-  expect(json.snapshot).toBe(snapshotId);
-  expect(json.problems).toEqual([]);
-  expect(await treeBytes(target)).toEqual(await treeBytes(source));
-  return { site: json.site, switches: json.switches };
-}
+  async function restoreAuto(): Promise<{ site: string; switches: { from: string; to: string }[] }> {
+    const target = path.join(tmp, `restore-${randomBytes(3).toString('hex')}`);
+    const json = JSON.parse((await ok(['restore', 'latest', '--to', target, '--json'])).stdout) as {
+      snapshot: string;
+      site: string;
+      switches: { from: string; to: string }[];
+      problems: unknown[];
+    };
+    expect(json.snapshot).toBe(snapshotId);
+    expect(json.problems).toEqual([]);
+    expect(await treeBytes(target)).toEqual(await treeBytes(source));
+    return { site: json.site, switches: json.switches };
+  }
 
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'georep-rebuild-'));
-  home = path.join(tmp, 'home');
-  fileDir = path.join(tmp, 'site-file');
-  await mkdir(fileDir);
-  fileUrl = `file://${fileDir}`;
-  const bucket = `rebuild-${randomBytes(4).toString('hex')}`;
-  const client = new S3Client({
-    region: 'us-east-1',
-    endpoint: server.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), `georep-rebuild-${catalog}-`));
+    home = path.join(tmp, 'home');
+    fileDir = path.join(tmp, 'site-file');
+    await mkdir(fileDir);
+    fileUrl = `file://${fileDir}`;
+    for (const [i, gateway] of gateways.entries()) {
+      const site = await bucketSite(gateway, `rebuild${catalog}${i}`);
+      cephUrls.push(site.url);
+      env = { ...env, ...site.env };
+    }
+    cephUrl = cephUrls[0]!;
+    env = { ...env, ...(await catalogEnv(catalog, 'rebuild')) };
+    source = path.join(tmp, 'data');
+    await mkdir(path.join(source, 'sub'), { recursive: true });
+    for (let i = 0; i < 10; i++) await writeFile(path.join(source, i % 2 ? 'sub' : '', `f${i}.bin`), randomBytes(30_000));
+    await writeFile(path.join(source, 'README.txt'), 'evacuation routes\n');
+
+    await ok(['init', '--site', fileUrl, ...FAST_KDF, '--chunk-avg', '16384', '--pack-size', '65536']);
+    await registerSites();
+    const shipped = JSON.parse((await ok(['snapshot', source, '--to', ['a-file', ...CEPH].join(','), '--json'])).stdout) as {
+      id: string;
+      sites: { site: string; state: string }[];
+    };
+    expect(shipped.sites.map((s) => s.state)).toEqual(['committed', 'committed', 'committed', 'committed']);
+    snapshotId = shipped.id;
   });
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  } finally {
-    client.destroy();
-  }
-  cephUrl = `s3://${bucket}/repo?endpoint=${server.endpoint}&credentials=env:REBUILD`;
-  source = path.join(tmp, 'data');
-  await mkdir(path.join(source, 'sub'), { recursive: true });
-  for (let i = 0; i < 10; i++) await writeFile(path.join(source, i % 2 ? 'sub' : '', `f${i}.bin`), randomBytes(30_000));
-  await writeFile(path.join(source, 'README.txt'), 'evacuation routes\n');
 
-  await ok(['init', '--site', fileUrl, ...FAST_KDF, '--chunk-avg', '16384', '--pack-size', '65536']);
-  await registerSites();
-  const shipped = JSON.parse((await ok(['snapshot', source, '--to', 'a-file,b-ceph', '--json'])).stdout) as {
-    id: string;
-    sites: { site: string; state: string }[];
-  };
-  expect(shipped.sites.map((s) => s.state)).toEqual(['committed', 'committed']);
-  snapshotId = shipped.id;
-});
+  afterAll(async () => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
 
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
 
-describe('catalog rebuild and restore failover', () => {
-  it('rebuilds a deleted catalog from a site; restore without --site picks it and is byte-identical', async () => {
+  /** The catalog deleted: the PGlite folder removed; on PostgreSQL, a new empty database in its place. */
+  async function deleteCatalog(): Promise<void> {
     await rm(path.join(home, 'catalog'), { recursive: true, force: true });
+    if (env.GEOREP_CATALOG_URL) env = { ...env, ...(await catalogEnv(catalog, 'rebuilt')) };
+  }
+
+  it('rebuilds a deleted catalog from a site; restore without --site picks it and is byte-identical', async () => {
+    await deleteCatalog();
     // Sites are the catalog's own: registered again, in the same order.
     await registerSites();
     const r = JSON.parse((await ok(['catalog', 'rebuild', '--from-site', 'a-file', '--json'])).stdout) as {
@@ -138,6 +137,8 @@ describe('catalog rebuild and restore failover', () => {
     expect(status.sites.map((s) => [s.site, s.latest?.snapshot ?? null])).toEqual([
       ['a-file', snapshotId],
       ['b-ceph', null],
+      ['c-ceph', null],
+      ['d-ceph', null],
     ]);
     expect((await ok(['status'])).stdout).toMatch(new RegExp(`^a-file\\s+${snapshotId.slice(0, 12)}\\s`, 'm'));
 
@@ -152,17 +153,18 @@ describe('catalog rebuild and restore failover', () => {
     const after = await catalogRows();
     expect(after).toEqual({ ...before, audit_log: (before.audit_log ?? 0) + 1 });
 
-    // The Ceph site, by URL: found registered, so its per-site state is recorded too.
-    const ceph = JSON.parse((await ok(['catalog', 'rebuild', '--from-site', cephUrl, '--json'])).stdout) as {
+    // The Ceph sites, the first by URL: found registered, so their per-site state is recorded too.
+    const ceph = JSON.parse((await ok(['catalog', 'rebuild', '--from-site', [cephUrl, 'c-ceph', 'd-ceph'].join(','), '--json'])).stdout) as {
       sites: { site: string; registered: boolean; committed: number; changes: number }[];
     };
-    expect(ceph.sites[0]).toMatchObject({ site: 'b-ceph', registered: true, committed: 1 });
+    expect(ceph.sites.map((x) => [x.site, x.registered, x.committed])).toEqual(CEPH.map((name) => [name, true, 1]));
     const status = JSON.parse((await ok(['status', '--json'])).stdout) as { sites: { site: string; latest: { snapshot: string } | null }[] };
     expect(status.sites.every((s) => s.latest?.snapshot === snapshotId)).toBe(true);
-    const audit = await openCatalog({ home });
+    const audit = await openCatalog({ home, ...(env.GEOREP_CATALOG_URL ? { url: env.GEOREP_CATALOG_URL } : {}) });
     try {
       const { rows } = await audit.query<{ subject: string }>("select subject from audit_log where action = 'catalog.rebuild' order by id");
-      expect(rows.map((x) => x.subject)).toEqual(['a-file', 'a-file', 'b-ceph']);
+      expect(rows.map((x) => x.subject).slice(0, 2)).toEqual(['a-file', 'a-file']);
+      expect(new Set(rows.map((x) => x.subject).slice(2))).toEqual(new Set(CEPH));
     } finally {
       await audit.close();
     }
@@ -222,7 +224,7 @@ describe('catalog rebuild and restore failover', () => {
     expect(status.sites.find((s) => s.site === 'a-file')!.behind).toEqual([
       { snapshot: snapshotId, state: 'failed', error: expect.stringMatching(/packs it needs are missing/) as unknown },
     ]);
-    // Only b-ceph holds it committed now; the restore goes there alone.
+    // Only the Ceph sites hold it committed now; the restore starts at the first of them.
     expect(await restoreAuto()).toMatchObject({ site: 'b-ceph', switches: [] });
   });
 });

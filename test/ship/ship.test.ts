@@ -1,14 +1,16 @@
-// Geo-redundant shipping end to end, on three partner sites: two Ceph RGW gateways (the run's
-// shared one, and one this file owns so it can kill and restart it) and one file:// folder.
-// A snapshot is built once in local staging and the same bytes go to every site; each site then
-// restores on its own. A dead gateway and a site over its quota are behind, the others commit;
-// `georep ship` catches the dead one up once it is back. Attach refuses another repository.
+// Geo-redundant shipping end to end, on four partner sites: three Ceph RGW gateways (two of the
+// run's, and one this file owns so it can kill and restart it) and one file:// folder; the CLI's
+// catalog on the embedded PGlite and on the run's PostgreSQL (a database per test block).
+// A snapshot is built once in local staging and the same bytes go to every site, the manifest last
+// at each; each site then restores on its own. A gateway killed while packs are uploading to it is
+// behind with its reason, the others commit, and `georep ship` catches it up once it is back; with
+// the staging folder lost, `georep ship` copies the snapshot from the sites holding it. A site over
+// its quota is behind with a quota error. Attach refuses another repository.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSite } from '../../cli/wiring.ts';
 import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/log.ts';
@@ -21,13 +23,12 @@ import { shipSnapshot } from '../../replicator/ship/ship.ts';
 import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
 import type { PutBody, PutOptions, PutResult, Site } from '../../sites/site.ts';
 import { ForwardingSite } from '../../sites/wrappers/forwarding.ts';
-import { startCephSite, type CephSite, type S3Credentials } from '../servers/ceph.ts';
+import { startCephSite, type CephSite } from '../servers/ceph.ts';
 import { runCli, type CliResult } from '../cli/run-cli.ts';
 import { treeBytes } from '../fixtures/compare-trees.ts';
+import { bucketSite, catalogEnv, CATALOGS, cephSites, folderSite, type S3Endpoint, type SiteSpec } from './fixtures.ts';
 
-const shared = inject('georepCephSites')[0];
-if (shared === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
-const sharedCeph = shared;
+const [cephA, cephC, cephL] = cephSites(3) as [S3Endpoint, S3Endpoint, S3Endpoint];
 
 const PASSWORD = `pw-${randomBytes(6).toString('hex')}`;
 const FAST_KDF = ['--kdf-memory', '19MiB', '--kdf-iterations', '2'];
@@ -45,50 +46,16 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-interface S3Endpoint extends S3Credentials {
-  endpoint: string;
-}
-
-async function bucket(server: S3Endpoint, prefix: string): Promise<string> {
-  const client = new S3Client({
-    region: 'us-east-1',
-    endpoint: server.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-  });
-  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: name }));
-  } finally {
-    client.destroy();
-  }
-  return name;
-}
-
-/** An s3:// URL with credentials by reference, and the environment that reference reads. */
-async function s3Site(server: S3Endpoint, label: string): Promise<{ url: string; env: Record<string, string> }> {
-  const b = await bucket(server, `ship-${label.toLowerCase()}`);
-  const ref = `SHIP_${label.toUpperCase()}`;
-  return {
-    url: `s3://${b}/repo?endpoint=${server.endpoint}&credentials=env:${ref}`,
-    env: { [`${ref}_ACCESS_KEY_ID`]: server.accessKeyId, [`${ref}_SECRET_ACCESS_KEY`]: server.secretAccessKey },
-  };
-}
-
-async function fileSite(label: string): Promise<{ url: string; env: Record<string, string> }> {
-  const dir = path.join(tmp, `site-${label}-${randomBytes(3).toString('hex')}`);
-  await mkdir(dir);
-  return { url: `file://${dir}`, env: {} };
-}
+const s3Site = bucketSite;
+const fileSite = (label: string): Promise<SiteSpec> => folderSite(tmp, label);
 
 async function dataset(name: string, files: number, size: number): Promise<string> {
-  const dir = path.join(tmp, name);
+  const dir = path.join(tmp, `${name}-${randomBytes(3).toString('hex')}`);
   await mkdir(path.join(dir, 'sub'), { recursive: true });
   for (let i = 0; i < files; i++) await writeFile(path.join(dir, i % 2 ? 'sub' : '', `f${i}.bin`), randomBytes(size));
   await writeFile(path.join(dir, 'README.txt'), 'flood maps\n');
   return dir;
 }
-
 
 /** Records the keys put, in order; what the test checks "commit last" with. */
 class RecordingSite extends ForwardingSite {
@@ -101,9 +68,9 @@ class RecordingSite extends ForwardingSite {
 }
 
 describe('shipping, library level', () => {
-  it('ships the same bytes to three sites, the manifest last at each; attach refuses another repository', async () => {
+  it('ships the same bytes to four sites (three Ceph, one folder), the manifest last at each; attach refuses another repository', async () => {
     const ctx = { env: {}, clock: systemClock, logger: silentLogger() };
-    const specs = [await s3Site(sharedCeph, 'liba'), await s3Site(owned, 'libb'), await fileSite('libc')];
+    const specs = [await s3Site(cephA, 'liba'), await s3Site(cephC, 'libb'), await s3Site(cephL, 'libc'), await fileSite('libd')];
     const opened = await Promise.all(specs.map((s) => openSite(s.url, { ...ctx, env: s.env })));
     const stagingDir = path.join(tmp, 'lib-staging');
     await mkdir(stagingDir);
@@ -120,7 +87,8 @@ describe('shipping, library level', () => {
       const targets = opened.map((site, i) => ({ name: `t${i}`, site: new RecordingSite(site) as Site }));
       expect(await attachRepository(first, targets[1]!.site)).toBe('attached');
       expect(await attachRepository(first, targets[2]!.site)).toBe('attached');
-      expect(await attachRepository(first, targets[2]!.site)).toBe('same');
+      expect(await attachRepository(first, targets[3]!.site)).toBe('attached');
+      expect(await attachRepository(first, targets[3]!.site)).toBe('same');
       await attachRepository(first, stagingSite);
       const staging = await Repository.open(new ReadFallbackSite(stagingSite, targets.map((t) => t.site)), PASSWORD, {
         clock: systemClock,
@@ -145,7 +113,7 @@ describe('shipping, library level', () => {
         clock: systemClock,
         logger: ctx.logger,
       });
-      expect(result.outcomes.map((o) => o.state)).toEqual(['committed', 'committed', 'committed']);
+      expect(result.outcomes.map((o) => o.state)).toEqual(['committed', 'committed', 'committed', 'committed']);
       expect(result.packs).toBe(snap.packs.length);
       for (const t of targets) {
         const puts = (t.site as RecordingSite).puts;
@@ -178,7 +146,24 @@ describe('shipping, library level', () => {
   });
 });
 
-describe('georep snapshot --to / ship / status', () => {
+
+/** Objects under data/ at a site, listed with the site's own listing. */
+async function packCount(site: Site): Promise<number> {
+  let n = 0;
+  for await (const info of site.list('data/')) if (info.size > 0) n++;
+  return n;
+}
+
+interface StatusJson {
+  sites: { site: string; latest: { snapshot: string } | null; behind: { snapshot: string; state: string; error: string | null }[] }[];
+  staging: { pendingSnapshots: string[]; packs: number; bytes: number }[];
+}
+
+interface ShipJson {
+  snapshots: { snapshot: string; fromCatalog: boolean; outcomes: { site: string; state: string; alreadyCommitted: boolean; packsUploaded: number }[] }[];
+}
+
+describe.each(CATALOGS)('georep snapshot --to / ship / status, catalog on %s', (catalog) => {
   let home: string;
   let env: Record<string, string>;
   const urls: Record<string, string> = {};
@@ -190,106 +175,154 @@ describe('georep snapshot --to / ship / status', () => {
     if (r.code !== code) throw new Error(`georep ${args.join(' ')} exited ${r.code}, not ${code}\n${r.stderr}${r.stdout}`);
     return r;
   };
+  const status = async (): Promise<StatusJson> => JSON.parse((await ok(['status', '--json'])).stdout) as StatusJson;
   const restoresIdentically = async (site: string, source: string): Promise<void> => {
     const target = path.join(tmp, `restore-${randomBytes(3).toString('hex')}`);
     await ok(['restore', 'latest', '--to', target, '--site', urls[site]!]);
     expect(await treeBytes(target)).toEqual(await treeBytes(source));
   };
+  const where = ['--region', 'test', '--lat', '50', '--lon', '8', '--jurisdiction', 'DE', '--no-probe'];
 
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmp, 'home-'));
-    const a = await s3Site(sharedCeph, 'a');
-    const b = await s3Site(owned, 'b');
-    const c = await fileSite('c');
-    env = { ...a.env, ...b.env };
-    Object.assign(urls, { a: a.url, b: b.url, c: c.url });
+    home = await mkdtemp(path.join(tmp, `home-${catalog}-`));
+    const a = await s3Site(cephA, `${catalog}a`);
+    const b = await s3Site(owned, `${catalog}b`);
+    const c = await s3Site(cephC, `${catalog}c`);
+    const d = await fileSite(`${catalog}d`);
+    env = { ...a.env, ...b.env, ...c.env, ...(await catalogEnv(catalog, 'cli')) };
+    Object.assign(urls, { a: a.url, b: b.url, c: c.url, d: d.url });
     await ok(['init', '--site', a.url, ...FAST_KDF, '--chunk-avg', '16384', '--pack-size', '65536']);
     for (const [name, url] of Object.entries(urls)) {
-      await ok(['site', 'add', name, url, '--region', 'test', '--lat', '50', '--lon', '8', '--jurisdiction', 'DE', '--no-probe']);
+      // b is paced, so a ship to it lasts long enough to kill its gateway in the middle.
+      await ok(['site', 'add', name, url, ...where, ...(name === 'b' ? ['--bandwidth', '1MiB/s'] : [])]);
     }
   });
 
-  it('commits at all three sites, each restores byte-identical on its own', async () => {
+  it('commits at all four sites, each restores byte-identical on its own', async () => {
     const source = await dataset('cli-data', 8, 30_000);
-    const r = await ok(['snapshot', source, '--to', 'a,b,c', '--json']);
+    const r = await ok(['snapshot', source, '--to', 'a,b,c,d', '--json']);
     const out = JSON.parse(r.stdout) as { id: string; sites: { site: string; state: string }[]; stagingReleased: boolean };
     expect(out.sites.map((s) => [s.site, s.state])).toEqual([
       ['a', 'committed'],
       ['b', 'committed'],
       ['c', 'committed'],
+      ['d', 'committed'],
     ]);
     expect(out.stagingReleased).toBe(true);
-    for (const site of ['a', 'b', 'c']) await restoresIdentically(site, source);
-    const status = JSON.parse((await ok(['status', '--json'])).stdout) as {
-      sites: { site: string; latest: { snapshot: string } | null; behind: unknown[] }[];
-    };
-    for (const s of status.sites) {
+    for (const site of ['a', 'b', 'c', 'd']) await restoresIdentically(site, source);
+    for (const s of (await status()).sites) {
       expect(s.latest?.snapshot).toBe(out.id);
       expect(s.behind).toEqual([]);
     }
   });
 
-  it('a dead gateway is behind (exit 3), the others commit; georep ship brings it level', async () => {
-    const source = await dataset('cli-data-2', 6, 30_000);
-    await owned.killGateway();
+  it('a gateway killed while packs upload to it: the others commit, it is behind (exit 3); georep ship brings it level', async () => {
+    // ~48 packs of 64 KiB: about 3 s to b at its 1 MiB/s.
+    const source = await dataset('cli-mid', 12, 256_000);
+    const siteB = await openSite(urls.b!, { env, clock: systemClock, logger: silentLogger() });
     let id: string;
+    let atKill = 0;
     try {
-      const r = await ok(['snapshot', source, '--to', 'a,b,c'], 3);
-      expect(r.stdout).toMatch(/ a\s+committed/);
-      expect(r.stdout).toMatch(/ c\s+committed/);
-      expect(r.stdout).toMatch(/ b\s+behind: /);
-      const status = JSON.parse((await ok(['status', '--json'])).stdout) as {
-        sites: { site: string; latest: { snapshot: string } | null; behind: { snapshot: string; state: string }[] }[];
-        staging: { pendingSnapshots: string[]; bytes: number }[];
+      const before = await packCount(siteB);
+      let settled = false;
+      const run = ok(['snapshot', source, '--to', 'a,b,c,d', '--json'], 3).finally(() => (settled = true));
+      run.catch(() => undefined);
+      // Killed once uploads to b are under way: at least 4 new packs there.
+      while (!settled) {
+        atKill = (await packCount(siteB)) - before;
+        if (atKill >= 4) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (settled) throw new Error(`the run ended before uploads to b were under way (${atKill} packs there)`);
+      await owned.killGateway();
+      const out = JSON.parse((await run).stdout) as {
+        id: string;
+        packs: number;
+        sites: { site: string; state: string; packsUploaded: number; error?: { message: string } }[];
       };
-      const b = status.sites.find((s) => s.site === 'b')!;
-      expect(b.behind).toHaveLength(1);
-      expect(b.behind[0]!.state).toBe('behind');
-      id = b.behind[0]!.snapshot;
-      expect(status.sites.find((s) => s.site === 'a')!.latest?.snapshot).toBe(id);
-      expect(status.staging[0]!.pendingSnapshots).toEqual([id]);
-      expect(status.staging[0]!.bytes).toBeGreaterThan(0);
+      id = out.id;
+      expect(out.sites.map((s) => [s.site, s.state])).toEqual([
+        ['a', 'committed'],
+        ['b', 'behind'],
+        ['c', 'committed'],
+        ['d', 'committed'],
+      ]);
+      // In the middle: some of its packs had arrived, not all.
+      expect(atKill).toBeLessThan(out.packs);
+      expect(out.sites[1]!.error?.message).toBeTruthy();
+      const st = await status();
+      const b = st.sites.find((s) => s.site === 'b')!;
+      expect(b.behind).toEqual([{ snapshot: id, state: 'behind', error: expect.any(String) as unknown }]);
+      expect(b.latest?.snapshot).not.toBe(id);
+      expect(st.sites.find((s) => s.site === 'a')!.latest?.snapshot).toBe(id);
+      expect(st.staging[0]!.pendingSnapshots).toEqual([id]);
+      expect(st.staging[0]!.bytes).toBeGreaterThan(0);
+      expect((await ok(['status'])).stdout).toMatch(new RegExp(`^b\\s.*${id.slice(0, 12)} behind: \\S`, 'm'));
     } finally {
       await owned.restartGateway();
+      await siteB.close();
     }
-    const shipped = await ok(['ship', '--json']);
-    const outcomes = (JSON.parse(shipped.stdout) as { snapshots: { snapshot: string; outcomes: { site: string; state: string; alreadyCommitted: boolean }[] }[] })
-      .snapshots;
-    expect(outcomes.map((s) => s.snapshot)).toEqual([id]);
-    expect(outcomes[0]!.outcomes.map((o) => [o.site, o.state, o.alreadyCommitted])).toEqual([
+    const shipped = JSON.parse((await ok(['ship', '--json'])).stdout) as ShipJson;
+    expect(shipped.snapshots.map((s) => s.snapshot)).toEqual([id]);
+    expect(shipped.snapshots[0]!.outcomes.map((o) => [o.site, o.state, o.alreadyCommitted])).toEqual([
       ['a', 'committed', true],
       ['b', 'committed', false],
       ['c', 'committed', true],
+      ['d', 'committed', true],
     ]);
     await restoresIdentically('b', source);
-    const status = JSON.parse((await ok(['status', '--json'])).stdout) as {
-      sites: { site: string; latest: { snapshot: string } | null; behind: unknown[] }[];
-      staging: { pendingSnapshots: string[]; packs: number }[];
-    };
-    expect(status.sites.find((s) => s.site === 'b')!.latest?.snapshot).toBe(id);
-    expect(status.sites.every((s) => s.behind.length === 0)).toBe(true);
-    expect(status.staging[0]).toMatchObject({ pendingSnapshots: [], packs: 0 });
+    const st = await status();
+    expect(st.sites.find((s) => s.site === 'b')!.latest?.snapshot).toBe(id);
+    expect(st.sites.every((s) => s.behind.length === 0)).toBe(true);
+    expect(st.staging[0]).toMatchObject({ pendingSnapshots: [], packs: 0 });
     expect((await ok(['ship'])).stdout).toContain('nothing waits in staging');
   });
 
-  it('a site over its quota is behind with a quota error; the others commit', async () => {
-    const creds = await owned.createUser({ uid: `quota-${randomBytes(3).toString('hex')}`, quotaBytes: 64 * 1024 });
-    const q = await s3Site({ endpoint: owned.endpoint, ...creds }, 'q');
+  it('staging lost: georep ship copies the snapshot to the site behind from the sites holding it', async () => {
+    const source = await dataset('cli-lost', 6, 30_000);
+    await owned.killGateway();
+    let id: string;
+    try {
+      const r = JSON.parse((await ok(['snapshot', source, '--to', 'a,b,c,d', '--json'], 3)).stdout) as { id: string };
+      id = r.id;
+    } finally {
+      await owned.restartGateway();
+    }
+    // The staging folder is gone (a new machine, a wiped disk): only the catalog knows b is behind.
+    await rm(path.join(home, 'staging'), { recursive: true, force: true });
+    const shipped = JSON.parse((await ok(['ship', '--json'])).stdout) as ShipJson;
+    expect(shipped.snapshots).toHaveLength(1);
+    const s = shipped.snapshots[0]!;
+    expect(s).toMatchObject({ snapshot: id, fromCatalog: true });
+    expect(s.outcomes.find((o) => o.site === 'b')).toMatchObject({ state: 'committed', alreadyCommitted: false });
+    expect(s.outcomes.find((o) => o.site === 'b')!.packsUploaded).toBeGreaterThan(0);
+    expect(s.outcomes.filter((o) => o.site !== 'b').every((o) => o.alreadyCommitted)).toBe(true);
+    await restoresIdentically('b', source);
+    expect((await status()).sites.every((x) => x.behind.length === 0)).toBe(true);
+    expect((await ok(['ship'])).stdout).toContain('every site has every snapshot');
+  });
+
+  it('a site over its quota is behind with a quota error, for that site only; the others commit', async () => {
+    const creds = await owned.createUser({ uid: `quota-${catalog}-${randomBytes(3).toString('hex')}`, quotaBytes: 64 * 1024 });
+    const q = await s3Site({ endpoint: owned.endpoint, ...creds }, `${catalog}q`);
     env = { ...env, ...q.env };
-    urls.q = q.url;
-    const source = await dataset('cli-data-3', 4, 50_000);
-    const r = await ok(['snapshot', source, '--to', `a,c,${q.url}`, '--json'], 3);
+    await ok(['site', 'add', 'q', q.url, ...where]);
+    const source = await dataset('cli-quota', 4, 50_000);
+    const r = await ok(['snapshot', source, '--to', 'a,c,d,q', '--json'], 3);
     const out = JSON.parse(r.stdout) as { sites: { site: string; state: string; error?: { code: string; message: string } }[] };
-    expect(out.sites.map((s) => s.state)).toEqual(['committed', 'committed', 'behind']);
-    expect(out.sites[2]!.error?.code).toBe('SITE_QUOTA_EXCEEDED');
+    expect(out.sites.map((s) => s.state)).toEqual(['committed', 'committed', 'committed', 'behind']);
+    expect(out.sites[3]!.error?.code).toBe('SITE_QUOTA_EXCEEDED');
+    expect(out.sites.slice(0, 3).every((s) => s.error === undefined)).toBe(true);
+    const q2 = (await status()).sites.find((s) => s.site === 'q')!;
+    expect(q2.behind[0]!.error).toMatch(/quota/i);
     await restoresIdentically('c', source);
   });
 
   it('refuses to attach a site holding another repository', async () => {
-    const d = await fileSite('d');
-    await ok(['init', '--site', d.url, ...FAST_KDF]);
-    const source = await dataset('cli-data-4', 1, 1000);
-    const r = await ok(['snapshot', source, '--to', `a,${d.url}`], 2);
+    const other = await fileSite(`${catalog}-other`);
+    await ok(['init', '--site', other.url, ...FAST_KDF]);
+    const source = await dataset('cli-foreign', 1, 1000);
+    const r = await ok(['snapshot', source, '--to', `a,${other.url}`], 2);
     expect(r.stderr).toMatch(/holds repository [0-9a-f]{64}, not repository [0-9a-f]{64}/);
   });
 });

@@ -1,0 +1,44 @@
+// After packs are deleted at a site, the index objects that still name them are rewritten: a new
+// index object with the surviving packs is written first (durable when saveObject resolves), and
+// only then is the old object deleted (commit last: at no moment does the site's index lose a
+// surviving pack). An object that named only deleted packs is just deleted. A crash in between
+// leaves both objects, which describe the same survivors: harmless, and the next run finishes the
+// job, because deleted packs stay known as tombstones in the catalog.
+import { encodeIndex } from '../../repository/index.ts';
+import { objectKey } from '../../repository/layout.ts';
+import type { Repository } from '../../repository/repository.ts';
+import type { Hex64, PackDescription } from '../../repository/types.ts';
+
+export interface IndexRewrite {
+  /** The old index object. */
+  old: Hex64;
+  /** The object that replaces it; null when none of its packs survived. */
+  replacement: Hex64 | null;
+  /** Packs it named that are gone. */
+  dropped: number;
+  survivors: number;
+}
+
+/** The rewrites the index objects need, given the packs gone from the site. */
+export function planIndexRewrites(
+  indexObjects: ReadonlyMap<Hex64, PackDescription[]>,
+  gone: ReadonlySet<Hex64>,
+): { old: Hex64; survivors: PackDescription[]; dropped: number }[] {
+  const out: { old: Hex64; survivors: PackDescription[]; dropped: number }[] = [];
+  for (const [id, packs] of indexObjects) {
+    const survivors = packs.filter((p) => !gone.has(p.id));
+    if (survivors.length < packs.length) out.push({ old: id, survivors, dropped: packs.length - survivors.length });
+  }
+  return out;
+}
+
+/** Writes the replacement of one index object, then deletes the old one. */
+export async function rewriteIndexObject(
+  repo: Repository,
+  plan: { old: Hex64; survivors: PackDescription[]; dropped: number },
+): Promise<IndexRewrite> {
+  let replacement: Hex64 | null = null;
+  if (plan.survivors.length > 0) replacement = await repo.saveObject('index', encodeIndex(plan.survivors));
+  if (replacement !== plan.old) await repo.site.delete(objectKey('index', plan.old));
+  return { old: plan.old, replacement, dropped: plan.dropped, survivors: plan.survivors.length };
+}
