@@ -1,9 +1,9 @@
-// `georep ship [--to a,b,c] [--contract c]`: catch up, contract by contract in priority order
-// (cli/ship-contracts.ts), each under its contract's Object Lock. Every snapshot waiting in local staging (not committed yet
-// at some target) and every snapshot the catalog says a live site lacks is shipped again to the
-// sites lacking it, which upload only what they lack, from staging or, when staging no longer
-// holds it, from a site that has it committed. A snapshot committed at all its targets releases
-// the staged packs no other waiting snapshot needs.
+// `georep ship [--to a,b,c] [--contract c]`: catch up. Every snapshot waiting in local staging
+// (not committed yet at some target) and every snapshot the catalog says a live site lacks is
+// shipped again to the sites lacking it, contract by contract in priority order and under each
+// contract's Object Lock (cli/ship-contracts.ts). Sites upload only what they lack, from staging
+// or, when staging no longer holds it, from a site that has it committed. A snapshot committed at
+// all its targets releases the staged packs no other waiting snapshot needs.
 import type { CommandModule } from 'yargs';
 import type { CatalogDb } from '../../catalog/db.ts';
 import { describeError, GeorepError } from '../../core/errors.ts';

@@ -3,7 +3,7 @@
 // counts from, and a test cannot wait days), then `forget` shows, and with --apply does, what
 // restic's rules say. A manifest the catalog never saw committed is never counted nor touched.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -150,6 +150,37 @@ describe('forget --contract', () => {
     };
     expect(again.forget).toEqual([]);
     expect(again.removals).toEqual([]);
+  });
+
+  it('a forgotten snapshot still waiting for a site is never shipped; its staging record goes', async () => {
+    const xian = sites['xian-c']!.slice('file://'.length);
+    await rename(xian, `${xian}.away`);
+    let id: string;
+    try {
+      await writeFile(path.join(source, 'late.csv'), 'shelter,beds\nstadium,900\n');
+      const r = await ok(['snapshot', '--contract', 'shelters', '--json'], 3);
+      id = (JSON.parse(r.stdout) as { id: string }).id;
+    } finally {
+      await rename(`${xian}.away`, xian);
+    }
+    const pending = async (): Promise<string[]> => {
+      const staging = path.join(home, 'staging');
+      const out: string[] = [];
+      for (const repo of await readdir(staging)) out.push(...(await readdir(path.join(staging, repo, 'pending')).catch(() => [])));
+      return out;
+    };
+    expect(await pending()).toContain(id);
+    await backdate({ [id]: '2026-11-20T00:00:00Z' });
+    const forgot = JSON.parse((await ok(['forget', '--contract', 'shelters', '--apply', '--json'])).stdout) as {
+      forget: { id: string }[];
+      removals: { site: string; outcome: string }[];
+    };
+    expect(forgot.forget.map((s) => s.id)).toEqual([id]);
+    expect(Object.fromEntries(forgot.removals.map((x) => [x.site, x.outcome]))).toEqual({ 'chengdu-a': 'deleted', 'xian-c': 'absent' });
+    const shipped = JSON.parse((await ok(['ship', '--json'])).stdout) as { snapshots: unknown[] };
+    expect(shipped.snapshots).toEqual([]);
+    expect(await pending()).not.toContain(id);
+    expect(await manifestsAt('xian-c')).not.toContain(id);
   });
 
   it('refuses an unknown contract with exit 2', async () => {

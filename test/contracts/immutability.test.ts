@@ -170,3 +170,29 @@ describe('immutability by contract', () => {
     expect(next.stdout).toMatch(new RegExp(`${first.slice(0, 12)} was forgotten .*still at vault-a`));
   });
 });
+
+describe('catching up under the contract', () => {
+  it('a site left behind gets the missed objects locked too when georep ship catches it up', async () => {
+    const before = new Set(await packKeys(vault));
+    await writeFile(path.join(source, 'levees.geojson'), randomBytes(50_000));
+    // Wrong keys for the locked site: it refuses, the folder commits, the vault is behind.
+    const refused = await runCli(['snapshot', '--contract', 'gis-locked', '--json'], {
+      env: { ...env, VAULT_SECRET_ACCESS_KEY: 'not-the-key' },
+    });
+    expect(refused.code, refused.stderr).toBe(3);
+    const taken = JSON.parse(refused.stdout) as { id: string; sites: { site: string; state: string }[] };
+    expect(Object.fromEntries(taken.sites.map((s) => [s.site, s.state]))).toEqual({ 'vault-a': 'behind', 'plain-b': 'committed' });
+
+    const shipped = JSON.parse((await ok(['ship', '--contract', 'gis-locked', '--json'])).stdout) as {
+      snapshots: { snapshot: string; outcomes: { site: string; state: string }[] }[];
+    };
+    expect(shipped.snapshots.map((s) => s.snapshot)).toEqual([taken.id]);
+    const outcomes = Object.fromEntries(shipped.snapshots[0]!.outcomes.map((o) => [o.site, o.state]));
+    expect(outcomes).toEqual({ 'vault-a': 'committed', 'plain-b': 'committed' });
+    const added = (await packKeys(vault)).filter((k) => !before.has(k));
+    expect(added.length).toBeGreaterThan(0);
+    for (const key of [...added, `snapshots/${taken.id}`]) {
+      expect((await vault.head(key)).retention?.mode, key).toBe('COMPLIANCE');
+    }
+  });
+});
