@@ -187,4 +187,11 @@ describe('forget --contract', () => {
     const r = await ok(['forget', '--contract', 'no-such-contract'], 2);
     expect(r.stderr).toMatch(/no contract named 'no-such-contract'/);
   });
+
+  it('snapshot --contract refuses a contract its sites can no longer meet, before reading anything', async () => {
+    await ok(['site', 'remove', 'xian-c']);
+    const r = await ok(['snapshot', '--contract', 'shelters'], 2);
+    expect(r.stderr).toMatch(/contract 'shelters'/);
+    expect(r.stderr).toMatch(/xian-c/);
+  });
 });
