@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs, from Debian's packages, the servers the real-server tests start: Ceph (monitor, OSD,
-# RADOS Gateway) for partner sites and PostgreSQL for the catalog. Does nothing when they are
-# already there. Needs root on Debian; elsewhere it says what is missing and fails.
+# Installs, from Debian's packages, what the real-server tests start: Ceph (monitor, OSD, RADOS
+# Gateway) for partner sites, PostgreSQL for the catalog, and Chromium, in which a test opens the
+# HTML readiness report. Does nothing when they are already there. Needs root on Debian; elsewhere it says what is missing and fails.
 set -euo pipefail
 
 missing=()
@@ -10,6 +10,8 @@ command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
 command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# The HTML readiness report is opened in a real browser by its test (playwright-core drives it).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
