@@ -8,13 +8,13 @@ import { databaseNow } from '../../catalog/queries/clock.ts';
 import { appendAudit } from '../../catalog/queries/audit.ts';
 import { listSites } from '../../catalog/queries/sites.ts';
 import { UsageError } from '../../core/errors.ts';
-import { parseDuration } from '../../policies/units/duration.ts';
 import { extendLocks, type ExtendLocksReport } from '../../replicator/retention/extend-locks.ts';
 import { auditActor } from '../actor.ts';
 import { withCatalog } from '../catalog-session.ts';
 import { print, printJson, type CliContext } from '../context.ts';
 import { requireContract } from '../contract-session.ts';
 import { EXIT_PARTIAL } from '../exit-codes.ts';
+import { parseDuration } from '../duration.ts';
 import { openSiteRecord } from '../site-registry.ts';
 
 interface Args {
@@ -35,7 +35,7 @@ export function extendLocksCommand(ctx: CliContext): CommandModule<object, Args>
         .option('ahead', { type: 'string', describe: "extend what ends within this long (default: half the contract's days)" })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
-      const aheadMs = args.ahead === undefined ? undefined : parseAhead(args.ahead);
+      const aheadMs = args.ahead === undefined ? undefined : parseDuration(args.ahead, '--ahead');
       const reports: ExtendLocksReport[] = [];
       const skipped: { site: string; reason: string }[] = [];
       await withCatalog(ctx, async (db) => {
@@ -100,10 +100,3 @@ export function extendLocksCommand(ctx: CliContext): CommandModule<object, Args>
   };
 }
 
-function parseAhead(text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new UsageError(`--ahead: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
