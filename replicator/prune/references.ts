@@ -14,9 +14,10 @@
 // problem: the caller deletes nothing at that site, because it cannot prove a pack unused there.
 import { describeError } from '../../core/errors.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
+import { cachedTrees } from '../../repository/tree-cache.ts';
 import { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
-import type { Hex64, PackDescription, Tree } from '../../repository/types.ts';
+import type { Hex64, PackDescription } from '../../repository/types.ts';
 import { neededPacks } from '../ship/needed-packs.ts';
 import type { SiteContents } from './site-read.ts';
 
@@ -29,9 +30,6 @@ export interface References {
   problems: string[];
   snapshots: number;
 }
-
-/** Decoded trees kept while walking: snapshots of one dataset share most of their trees. */
-const TREE_CACHE_LIMIT = 50_000;
 
 export async function findReferences(
   repo: Repository,
@@ -62,20 +60,4 @@ function chargingIndex(contents: SiteContents, marked: ReadonlySet<Hex64>): Mast
   const index = new MasterIndex();
   for (const r of [0, 1, 2, 3]) for (const p of all) if (rank(p) === r) index.addPack(p);
   return index;
-}
-
-function cachedTrees(reader: BlobReader): Pick<BlobReader, 'readTree'> {
-  const cache = new Map<Hex64, Promise<Tree>>();
-  return {
-    readTree: (id) => {
-      let tree = cache.get(id);
-      if (tree === undefined) {
-        if (cache.size >= TREE_CACHE_LIMIT) cache.clear();
-        tree = reader.readTree(id);
-        tree.catch(() => cache.delete(id));
-        cache.set(id, tree);
-      }
-      return tree;
-    },
-  };
 }

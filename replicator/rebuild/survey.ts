@@ -4,13 +4,14 @@
 // A snapshot that cannot be read or walked is reported with why, never fatal: the others count.
 import { describeError } from '../../core/errors.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
+import { cachedTrees } from '../../repository/tree-cache.ts';
 import { isHex64 } from '../../repository/crypto/hash.ts';
 import type { MasterIndex } from '../../repository/index.ts';
 import { DATA_PREFIX } from '../../repository/layout.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { listSnapshots } from '../../repository/snapshots.ts';
-import type { Hex64, SnapshotManifest, Tree } from '../../repository/types.ts';
+import type { Hex64, SnapshotManifest } from '../../repository/types.ts';
 import { neededPacks } from '../ship/needed-packs.ts';
 
 export interface SurveyedSnapshot {
@@ -31,9 +32,6 @@ export interface Survey {
   /** Pack ids listed under data/ at the site. */
   present: Set<Hex64>;
 }
-
-/** Decoded trees kept while walking: snapshots of one dataset share most of their trees. */
-const TREE_CACHE_LIMIT = 50_000;
 
 export async function surveyRepository(repo: Repository): Promise<Survey> {
   const listing = await listSnapshots(repo);
@@ -60,21 +58,4 @@ export async function surveyRepository(repo: Repository): Promise<Survey> {
     snapshots.push({ id, manifest, packs, problem });
   }
   return { index, snapshots, unreadable: listing.problems, indexProblems, present };
-}
-
-function cachedTrees(reader: BlobReader): Pick<BlobReader, 'readTree'> {
-  const cache = new Map<Hex64, Promise<Tree>>();
-  return {
-    readTree: (id) => {
-      let tree = cache.get(id);
-      if (tree === undefined) {
-        if (cache.size >= TREE_CACHE_LIMIT) cache.clear();
-        tree = reader.readTree(id);
-        // A failed read is not remembered: the next snapshot may ask again (and fail on its own).
-        tree.catch(() => cache.delete(id));
-        cache.set(id, tree);
-      }
-      return tree;
-    },
-  };
 }
