@@ -1,16 +1,18 @@
 // Shipping under contracts: each snapshot `georep ship` catches up goes under the terms of the
 // contract it was taken for (the one its staging record names, or the one protecting its
 // dataset), so a site that keeps a contract's copies immutable gets the caught-up objects locked
-// too. Groups are shipped in priority order (policies/tiers.ts): critical before standard before
-// bulk, tightest RPO first. Snapshots retention already forgot are set apart, never shipped.
+// too, and the contract's bandwidth holds. Groups are shipped in priority order
+// (policies/tiers.ts): critical before standard before bulk, tightest RPO first. Snapshots
+// retention already forgot are set apart, never shipped.
 import type { CatalogDb } from '../catalog/db.ts';
 import { listLatestContracts } from '../catalog/queries/contracts.ts';
 import { snapshotFacts } from '../catalog/queries/snapshot-contracts.ts';
 import type { SiteRecord } from '../catalog/queries/sites.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Contract } from '../policies/contract.ts';
 import { loadContract } from '../policies/load.ts';
 import { orderByPriority } from '../policies/tiers.ts';
-import { lockedWritesFor } from './contract-locks.ts';
+import { contractSiteOptions } from './contract-site-options.ts';
 import type { ShipItem } from './ship-work.ts';
 import type { OpenNamedSiteOptions } from './site-registry.ts';
 
@@ -31,7 +33,12 @@ export interface GroupedWork {
  * Splits one repository's items by contract, in priority order. `only` (ship --contract) keeps
  * that contract's group alone.
  */
-export async function groupByContract(db: CatalogDb, items: readonly ShipItem[], only?: string): Promise<GroupedWork> {
+export async function groupByContract(
+  db: CatalogDb,
+  clock: Clock,
+  items: readonly ShipItem[],
+  only?: string,
+): Promise<GroupedWork> {
   const contracts = await currentContracts(db);
   const byDataset = new Map([...contracts.values()].map((c) => [c.dataset.name, c]));
   const facts = await snapshotFacts(db, items.map((i) => i.snapshot));
@@ -49,7 +56,7 @@ export async function groupByContract(db: CatalogDb, items: readonly ShipItem[],
     const key = contract?.contract ?? '';
     let group = groups.get(key);
     if (group === undefined) {
-      group = { contract, items: [], optionsFor: lockedWritesFor(contract) };
+      group = { contract, items: [], optionsFor: contractSiteOptions(contract, clock) };
       groups.set(key, group);
     }
     group.items.push(item);

@@ -86,6 +86,8 @@ export interface OpenNamedSiteOptions {
    * when none is registered); pass one to share a limit between several opens of the site.
    */
   bandwidth?: TokenBucket;
+  /** Paces it as well, on top of its own limit: a contract's bandwidth, shared by its sites. */
+  alsoPacedBy?: TokenBucket;
   /** Object Lock what georep writes under these prefixes (a contract's immutability). */
   retention?: RetentionRule;
 }
@@ -122,7 +124,7 @@ export async function openSiteRecord(
     ...(capabilities === undefined ? {} : { capabilities }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-    ...(bandwidth === undefined ? {} : { bandwidth }),
+    bandwidth: [bandwidth, options.alsoPacedBy].filter((b): b is TokenBucket => b !== undefined),
     ...(options.retention === undefined ? {} : { retention: options.retention }),
   });
   return { record, location, site };

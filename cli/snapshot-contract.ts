@@ -13,7 +13,7 @@ import { formatProblem } from '../policies/problem.ts';
 import { checkAgainstSites } from '../policies/sites-check.ts';
 import { withCatalog } from './catalog-session.ts';
 import type { CliContext } from './context.ts';
-import { lockedWritesFor } from './contract-locks.ts';
+import { contractSiteOptions } from './contract-site-options.ts';
 import { requireContract } from './contract-session.ts';
 import { knownSites } from './known-sites.ts';
 import { snapshotTo } from './snapshot-to.ts';
@@ -48,7 +48,7 @@ export async function snapshotByContract(ctx: CliContext, args: SnapshotContract
     contract: {
       name: contract.contract,
       dataset: contract.dataset.name,
-      optionsFor: lockedWritesFor(contract),
+      optionsFor: contractSiteOptions(contract, ctx.clock),
     },
   });
 }

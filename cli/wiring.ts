@@ -41,8 +41,8 @@ export interface OpenSiteOptions {
    * Ceph 16 ignores If-None-Match in versioned buckets, and Object Lock buckets are versioned.
    */
   objectLock?: boolean;
-  /** Paces puts and gets (a site's registered bandwidth); share one bucket for a common limit. */
-  bandwidth?: TokenBucket;
+  /** Paces puts and gets (a site's registered bandwidth, a contract's); share a bucket for a common limit. */
+  bandwidth?: TokenBucket | readonly TokenBucket[];
   /** Object Lock what georep writes under these prefixes (a contract's immutability). */
   retention?: RetentionRule;
 }

@@ -84,6 +84,19 @@ describe('stackSite', () => {
     expect(logged[2]).toMatchObject({ mode: 'COMPLIANCE', until: until.toISOString() });
   });
 
+  it('applies every bandwidth bucket it is given: a site of 100 KiB/s shared with a contract of 10 KiB/s goes at 10', async () => {
+    const clock = new ManualClock();
+    const own = new TokenBucket(clock, { bytesPerSecond: 100 * 1024, burstBytes: 64 * 1024 });
+    const contract = new TokenBucket(clock, { bytesPerSecond: 10 * 1024, burstBytes: 10 * 1024 });
+    const site = stackSite(await base(), { clock, bandwidth: [own, contract], retry: false });
+    const started = clock.nowMs();
+    // 10 KiB of burst, then 40 KiB at the contract's 10 KiB/s: about 4 s, not the site's 0.4 s.
+    for (let i = 0; i < 5; i++) await drive(clock, site.put(`data/p${i}`, Buffer.alloc(10 * 1024)), 50);
+    const elapsed = clock.nowMs() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(3900);
+    expect(elapsed).toBeLessThan(5000);
+  });
+
   it('adds faults later through .faults, and gives up after the retry budget', async () => {
     const clock = new ManualClock();
     const site = stackSite(await base(), { clock, faults: [], retry: { maxAttempts: 2, random: () => 0 } });

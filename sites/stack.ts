@@ -36,7 +36,11 @@ export interface StackOptions {
   /** Most operations in flight at this site; default unlimited. */
   concurrency?: number;
   /** Bucket pacing puts and gets; share one between stacks for a common limit. */
-  bandwidth?: TokenBucket;
+  /**
+   * Buckets pacing puts and gets; share one between stacks for a common limit. Several buckets
+   * all apply (a site's own limit and a contract's): a transfer waits for each in turn.
+   */
+  bandwidth?: TokenBucket | readonly TokenBucket[];
   /** Fault rules, for tests; the FaultySite is reachable as `.faults` to add more later. */
   faults?: FaultRules;
   logger?: Logger;
@@ -65,7 +69,9 @@ export function stackSite(base: Site, opts: StackOptions): StackedSite {
   let metrics: MetricsSite | undefined;
   if (opts.faults !== undefined) site = faults = new FaultySite(site, clock, opts.faults);
   if (opts.metrics) site = metrics = new MetricsSite(site, clock);
-  if (opts.bandwidth !== undefined) site = new BandwidthLimitSite(site, opts.bandwidth);
+  for (const bucket of opts.bandwidth === undefined ? [] : [opts.bandwidth].flat()) {
+    site = new BandwidthLimitSite(site, bucket);
+  }
   if (opts.concurrency !== undefined) site = new ConcurrencyLimitSite(site, opts.concurrency);
   if (opts.retry !== false) {
     site = new RetrySite(site, clock, withRetryLogging(opts.retry ?? {}, base.name, opts.logger));
