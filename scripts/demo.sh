@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, end to end: a sample emergency dataset is snapshotted
-# once into an encrypted repository and shipped to three partner sites (three local file://
-# folders stand in for them; the catalog is the embedded PGlite under $GEOREP_HOME), snapshotted
-# again (nothing new is stored), the state of every site is shown, and the data is restored from
-# one chosen site and compared byte for byte with the source.
+# The main job on the embedded default, end to end: three partner sites (three local file://
+# folders stand in for them; the catalog is the embedded PGlite under $GEOREP_HOME) and one
+# contract saying what is protected, where and how long. A sample emergency dataset is
+# snapshotted by the contract into an encrypted repository and shipped to the sites its placement
+# chooses, snapshotted again (nothing new is stored), the state of every site is shown, retention
+# and prune say what they would remove, and the data is restored from one chosen site and
+# compared byte for byte with the source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 demo="${GEOREP_DEMO_DIR:-$PWD/.georep-demo}"
@@ -37,12 +39,33 @@ if [ ! -f "$demo/chengdu-a/config" ]; then
   georep init --site "file://$demo/chengdu-a"
 fi
 
-echo "== georep snapshot --to chengdu-a,mianyang-b,xian-c (twice: the second stores nothing new)"
-georep snapshot "$demo/data" --to chengdu-a,mianyang-b,xian-c
-georep snapshot "$demo/data" --to chengdu-a,mianyang-b,xian-c
+echo "== the contract: docs/CONTRACTS.md"
+mkdir -p "$demo/contracts"
+cat > "$demo/contracts/shelters.yaml" <<YAML
+contract: sichuan-shelters
+dataset: { name: shelters, source: { type: directory, path: $demo/data } }
+tier: critical
+schedule: "*/15 * * * *"
+rpo: 30m
+rto: 10m
+copies: 3
+placement: { sites: [chengdu-a, mianyang-b, xian-c], minRegions: 2, minDistanceKm: 100, jurisdictions: [CN] }
+retention: { last: 4, hourly: 24, daily: 14 }
+YAML
+georep policy validate "$demo/contracts/shelters.yaml"
+georep policy plan "$demo/contracts/shelters.yaml"
+georep policy apply "$demo/contracts/shelters.yaml"
+
+echo "== georep snapshot --contract sichuan-shelters (twice: the second stores nothing new)"
+georep snapshot --contract sichuan-shelters
+georep snapshot --contract sichuan-shelters
 
 echo "== georep status"
 georep status
+
+echo "== what retention and prune would remove (dry runs)"
+georep forget --contract sichuan-shelters
+georep prune
 
 echo "== georep restore latest from xian-c"
 rm -rf "$demo/restored"
