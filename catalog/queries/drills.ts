@@ -105,9 +105,9 @@ export async function startDrill(db: CatalogDb, input: StartDrillInput): Promise
   const sid = await siteId(db, input.site);
   const { rows } = await db.query<{ id: unknown }>(
     `insert into drills (contract_id, contract_version, site_id, snapshot, run_id, rto_ms, snapshot_age_ms)
-     values ($1, $2, $3, $4, $5, $6,
+     values ($1, $2, $3, $4::text, $5, $6,
        (select greatest(0, floor(extract(epoch from (now() - s.committed_at)) * 1000))::bigint
-        from snapshots s where s.hex = $4))
+        from snapshots s where s.hex = $4::text))
      returning id`,
     [cid, input.contractVersion, sid, input.snapshot, input.runId ?? null, input.rtoMs],
   );

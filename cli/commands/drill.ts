@@ -8,7 +8,7 @@ import type { CommandModule } from 'yargs';
 import type { DrillRecord } from '../../catalog/queries/drills.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
-import { runDrills, type DrillReport } from '../../verifier/drill/drill.ts';
+import { planDrills, runDrills, type DrillReport } from '../../verifier/drill/drill.ts';
 import type { DrillSource } from '../../verifier/drill/drill-site.ts';
 import { auditActor } from '../actor.ts';
 import { withCatalog } from '../catalog-session.ts';
@@ -47,6 +47,13 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
     handler: async (args) => {
       await withCatalog(ctx, async (db) => {
         const { contract, version } = await requireContract(db, args.contract);
+        const plan = await planDrills({
+          db,
+          contract,
+          ...(args.site === undefined ? {} : { site: args.site }),
+          snapshot: args.snapshot,
+          random: Math.random,
+        });
         const password = await readPassword(ctx, { purpose: 'repository password' });
         const open = async (site: string): Promise<DrillSource> => {
           const named = await openNamedSite(ctx, db, site);
@@ -60,13 +67,11 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
           }
         };
         const done = await withRun(ctx, db, { kind: 'drill', contract: contract.contract }, async (run) => {
-          const result = await runDrills({
+          const drills = await runDrills({
             db,
             contract,
             contractVersion: version.version,
-            ...(args.site === undefined ? {} : { site: args.site }),
-            snapshot: args.snapshot,
-            random: Math.random,
+            plan,
             open,
             sandboxParent: path.join(georepHome(ctx.env), 'drills'),
             clock: ctx.clock,
@@ -74,20 +79,20 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
             actor: auditActor(ctx),
             runId: run.id,
           });
-          if (result.drills.some((d) => d.drill.outcome !== 'passed')) ctx.exitCode = EXIT_FAILURE;
-          return result;
+          if (drills.some((d) => d.drill.outcome !== 'passed')) ctx.exitCode = EXIT_FAILURE;
+          return drills;
         });
         if (args.json) {
           printJson(ctx, {
             contract: contract.contract,
             contractVersion: version.version,
-            drills: done.drills.map((d) => ({ ...d.drill, sandbox: d.sandbox })),
-            notDrilled: done.empty,
+            drills: done.map((d) => ({ ...d.drill, sandbox: d.sandbox })),
+            notDrilled: plan.empty,
           });
           return;
         }
-        for (const report of done.drills) printDrill(ctx, report);
-        for (const site of done.empty) print(ctx, `site ${site}: holds no kept snapshot of the dataset committed; not drilled`);
+        for (const report of done) printDrill(ctx, report);
+        for (const site of plan.empty) print(ctx, `site ${site}: holds no kept snapshot of the dataset committed; not drilled`);
       });
     },
   };

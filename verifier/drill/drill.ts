@@ -10,21 +10,64 @@ import { getSite } from '../../catalog/queries/sites.ts';
 import type { Clock } from '../../core/clock.ts';
 import { describeError, UsageError } from '../../core/errors.ts';
 import type { Contract } from '../../policies/contract.ts';
+import type { Hex64 } from '../../repository/types.ts';
 import { chooseDrillSites, chooseSnapshot, type HeldSnapshot, type SnapshotChoice } from './choose.ts';
 import { drillSite, type DrillSource } from './drill-site.ts';
 
 /** The audit action appended per drill (subject: the contract). */
 export const DRILL_AUDIT_ACTION = 'drill.run';
 
-export interface DrillRequest {
+export interface DrillPlanInput {
   db: CatalogDb;
   contract: Contract;
-  contractVersion: number;
   /** Drill this registered site only, instead of the contract's verify.drillSites. */
   site?: string;
   snapshot: SnapshotChoice;
   /** In [0, 1): picks the snapshot for `random`. */
   random: () => number;
+}
+
+export interface DrillPlan {
+  /** In order: one drill per site. */
+  drills: { site: string; snapshot: Hex64 }[];
+  /** Sites verify.drillSites names that hold no kept, committed snapshot: not drilled. */
+  empty: string[];
+}
+
+/** Which snapshot to drill at which site; a UsageError (before anything is recorded) when there is nothing to drill. */
+export async function planDrills(input: DrillPlanInput): Promise<DrillPlan> {
+  const { db, contract } = input;
+  if (input.site !== undefined && (await getSite(db, input.site)) === null) {
+    throw new UsageError(`no registered site named '${input.site}'`, { hint: 'georep site list shows them' });
+  }
+  const dataset = contract.dataset.name;
+  const snapshots: HeldSnapshot[] = (await datasetSnapshots(db, dataset))
+    .filter((s) => s.forgottenAt === null)
+    .map((s) => ({ id: s.id, committedAt: s.committedAt, sites: s.sites.filter((x) => x.state === 'committed').map((x) => x.site) }));
+  const choice = chooseDrillSites({
+    placement: contract.placement.sites,
+    drillSites: contract.verify.drillSites,
+    ...(input.site === undefined ? {} : { site: input.site }),
+    snapshots,
+    lastDrilled: await lastDrilledAt(db, contract.contract),
+  });
+  if (choice.sites.length === 0) {
+    const where = input.site === undefined ? `any of ${choice.empty.join(', ')}` : `site ${input.site}`;
+    throw new UsageError(`the catalog knows no snapshot of dataset ${dataset} committed at ${where} that is still kept: nothing to drill`, {
+      hint: `georep snapshot --contract ${contract.contract} takes one; georep status shows what each site holds`,
+    });
+  }
+  return {
+    drills: choice.sites.map((site) => ({ site, snapshot: chooseSnapshot(snapshots, site, input.snapshot, input.random)!.id })),
+    empty: choice.empty,
+  };
+}
+
+export interface DrillRequest {
+  db: CatalogDb;
+  contract: Contract;
+  contractVersion: number;
+  plan: DrillPlan;
   /** Opens a registered site's repository and index, with no failover. */
   open(site: string): Promise<DrillSource>;
   sandboxParent: string;
@@ -40,40 +83,11 @@ export interface DrillReport {
   sandbox: string | null;
 }
 
-export interface DrillsDone {
-  drills: DrillReport[];
-  /** Sites verify.drillSites names that hold no kept, committed snapshot: not drilled. */
-  empty: string[];
-}
-
-export async function runDrills(request: DrillRequest): Promise<DrillsDone> {
-  const { db, contract } = request;
-  if (request.site !== undefined && (await getSite(db, request.site)) === null) {
-    throw new UsageError(`no registered site named '${request.site}'`, { hint: 'georep site list shows them' });
-  }
-  const dataset = contract.dataset.name;
-  const snapshots: HeldSnapshot[] = (await datasetSnapshots(db, dataset))
-    .filter((s) => s.forgottenAt === null)
-    .map((s) => ({ id: s.id, committedAt: s.committedAt, sites: s.sites.filter((x) => x.state === 'committed').map((x) => x.site) }));
-  const choice = chooseDrillSites({
-    placement: contract.placement.sites,
-    drillSites: contract.verify.drillSites,
-    ...(request.site === undefined ? {} : { site: request.site }),
-    snapshots,
-    lastDrilled: await lastDrilledAt(db, contract.contract),
-  });
-  if (choice.sites.length === 0) {
-    const where = request.site === undefined ? `any of ${choice.empty.join(', ')}` : `site ${request.site}`;
-    throw new UsageError(`the catalog knows no snapshot of dataset ${dataset} committed at ${where} that is still kept: nothing to drill`, {
-      hint: `georep snapshot --contract ${contract.contract} takes one; georep status shows what each site holds`,
-    });
-  }
-  const drills: DrillReport[] = [];
-  for (const site of choice.sites) {
-    const snapshot = chooseSnapshot(snapshots, site, request.snapshot, request.random)!;
-    drills.push(await drillOne(request, site, snapshot.id));
-  }
-  return { drills, empty: choice.empty };
+/** Runs the planned drills one after another, each recorded (drills row, audit entry). */
+export async function runDrills(request: DrillRequest): Promise<DrillReport[]> {
+  const reports: DrillReport[] = [];
+  for (const { site, snapshot } of request.plan.drills) reports.push(await drillOne(request, site, snapshot));
+  return reports;
 }
 
 async function drillOne(request: DrillRequest, site: string, snapshot: string): Promise<DrillReport> {
