@@ -218,27 +218,41 @@ describe('georep drill', () => {
     }
   });
 
-  it('a damaged pack at the drilled site fails the drill with the problem named, and the sandbox goes', async () => {
-    const packs: string[] = [];
-    for (const entry of await readdir(path.join(folderDir, 'data'), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) packs.push(path.join(entry.parentPath, entry.name));
+  it('a damaged pack at the drilled site fails the drill, naming the file and the pack, and the sandbox goes', async () => {
+    // One byte flipped inside the first chunk of maps/zones.bin, in the pack file at folder-c.
+    const site = await openSite(`file://${folderDir}`, { env, clock: systemClock, logger: silentLogger() });
+    let packFile: string;
+    let at: number;
+    try {
+      const repo = await Repository.open(site, env.GEOREP_PASSWORD!, { clock: systemClock });
+      const { index } = await loadMasterIndex(repo);
+      const reader = new BlobReader(repo, index);
+      const root = await reader.readTree(validateSnapshot(await repo.loadObject('snapshot', firstSnapshot), 'manifest').tree);
+      const maps = root.nodes.find((n) => n.name.toString() === 'maps')!;
+      const zones = (await reader.readTree(maps.subtree!)).nodes.find((n) => n.name.toString() === 'zones.bin')!;
+      const location = index.lookup(zones.content![0]!)!;
+      packFile = path.join(folderDir, repo.packObjectName(location.pack));
+      at = location.entry.offset + 20;
+    } finally {
+      await site.close();
     }
-    expect(packs.length).toBeGreaterThan(0);
-    const originals = new Map<string, Buffer>();
-    for (const p of packs) {
-      const bytes = await readFile(p);
-      originals.set(p, Buffer.from(bytes));
-      bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0x80;
-      await writeFile(p, bytes);
-    }
+    const original = await readFile(packFile);
+    const damaged = Buffer.from(original);
+    damaged[at] = damaged[at]! ^ 0x80;
+    await writeFile(packFile, damaged);
     try {
       const d = await drill(['--site', 'folder-c'], 1);
       expect(d.outcome).toBe('failed');
-      expect(d.failures.length).toBeGreaterThan(0);
-      expect(d.failures.some((f) => f.kind === 'restore' && /data\/[0-9a-f]{2}\/[0-9a-f]{64}/.test(f.message))).toBe(true);
+      const name = path.relative(folderDir, packFile);
+      expect(d.failures).toEqual([
+        { kind: 'restore', path: 'maps/zones.bin', message: expect.stringContaining(`${name}: blob`) as unknown as string },
+      ]);
+      expect(d.failures[0]!.message).toMatch(/does not authenticate/);
+      // The other files were restored and checked; only the damaged one is missing from the count.
+      expect(d.files).toBe(3);
       expect(await sandboxes()).toEqual([]);
     } finally {
-      for (const [p, bytes] of originals) await writeFile(p, bytes);
+      await writeFile(packFile, original);
     }
     // The other sites' copies were never touched: a drill there still passes.
     expect((await drill(['--site', 'ceph-b'])).outcome).toBe('passed');

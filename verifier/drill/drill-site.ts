@@ -8,6 +8,8 @@
 //   callback, which fires after each span is written); null when the snapshot holds no content.
 // - total: until the restore finished; the check that follows is the drill's own cost, not the
 //   restore's, and is not counted.
+// - files and bytes: those the check proved equal to the snapshot's (regular files, each path of
+//   a hard link counted).
 import type { DrillFailure, DrillFigures } from '../../catalog/queries/drills.ts';
 import type { Clock } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
@@ -98,6 +100,9 @@ export async function drillSite(options: DrillSiteOptions): Promise<DrillSiteRes
       failures.push({ kind: err instanceof SiteError ? 'site' : 'restore', message: describeError(err) });
     }
     const totalMs = clock.nowMs() - started;
+    // Files and bytes as proven by the check (a file the restore failed is not counted); as the
+    // restore wrote them when the check itself could not run.
+    let proven: { files: number; bytes: number } | undefined;
     if (result !== undefined) {
       for (const p of result.problems) failures.push({ kind: 'restore', path: p.path, message: `${p.code}: ${p.message}` });
       try {
@@ -110,6 +115,7 @@ export async function drillSite(options: DrillSiteOptions): Promise<DrillSiteRes
           reported: new Set(result.problems.map((p) => p.path)),
         });
         failures.push(...checked.failures);
+        proven = checked;
       } catch (err) {
         failures.push({ kind: err instanceof SiteError ? 'site' : 'mismatch', message: `checking the restored tree: ${describeError(err)}` });
       }
@@ -119,8 +125,8 @@ export async function drillSite(options: DrillSiteOptions): Promise<DrillSiteRes
       ...verdict,
       firstByteMs,
       totalMs,
-      bytes: result?.bytes ?? null,
-      files: result?.files ?? null,
+      bytes: proven?.bytes ?? result?.bytes ?? null,
+      files: proven?.files ?? result?.files ?? null,
       sandbox: options.keep ? sandbox : null,
     };
   } finally {
