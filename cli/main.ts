@@ -7,6 +7,7 @@ import type { CliContext } from './context.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { catalogCommand } from './commands/catalog.ts';
 import { diffCommand } from './commands/diff.ts';
+import { drillCommand } from './commands/drill.ts';
 import { extendLocksCommand } from './commands/extend-locks.ts';
 import { forgetCommand } from './commands/forget.ts';
 import { initCommand } from './commands/init.ts';
@@ -51,6 +52,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(extendLocksCommand(ctx))
     .command(catalogCommand(ctx))
     .command(pruneCommand(ctx))
+    .command(drillCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()
     .recommendCommands()
