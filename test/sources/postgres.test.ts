@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -162,7 +162,27 @@ describe('PostgreSQL as a dataset source', () => {
   it('stores well under half the bytes of the first snapshot after 5% of the rows change', async () => {
     // Recent cases are the ones updated: 100,000 of 2,000,000 accounts, a contiguous range.
     await query(sourceUrl, 'update pgbench_accounts set abalance = abalance + 7 where aid <= 100000');
-    const r = await ok(['snapshot', '--postgres', 'env:CASES_DB', '--to', env.SITE_URLS!, '--json']);
+    // This time by contract: the source is the contract's, by reference.
+    const urls = env.SITE_URLS!.split(',');
+    for (const [i, name] of ['pg-a', 'pg-b', 'pg-c'].entries()) {
+      await ok(['site', 'add', name, urls[i]!, '--region', `r${i}`, '--lat', String(30 + i), '--lon', '104', '--jurisdiction', 'CN', '--no-probe']);
+    }
+    const contract = path.join(tmp, 'cases.yaml');
+    await writeFile(
+      contract,
+      [
+        'contract: cases-db',
+        'dataset: { name: cases, source: { type: postgres, url: env:CASES_DB } }',
+        'schedule: "0 * * * *"',
+        'rpo: 2h',
+        'copies: 3',
+        'placement: { sites: [pg-a, pg-b, pg-c] }',
+        'retention: { last: 3 }',
+        '',
+      ].join('\n'),
+    );
+    await ok(['policy', 'apply', contract]);
+    const r = await ok(['snapshot', '--contract', 'cases-db', '--json']);
     const second = JSON.parse(r.stdout) as SnapshotJson;
     expect(second.sites.map((s) => s.state)).toEqual(['committed', 'committed', 'committed']);
     expect(second.snapshot.parent).toBe(first.id);
