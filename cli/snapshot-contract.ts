@@ -16,6 +16,7 @@ import type { CliContext } from './context.ts';
 import { contractSiteOptions } from './contract-site-options.ts';
 import { requireContract } from './contract-session.ts';
 import { knownSites } from './known-sites.ts';
+import { directoryJob, postgresJob, type SnapshotJob } from './snapshot-jobs.ts';
 import { snapshotTo } from './snapshot-to.ts';
 
 export interface SnapshotContractArgs {
@@ -29,19 +30,19 @@ export interface SnapshotContractArgs {
 export async function snapshotByContract(ctx: CliContext, args: SnapshotContractArgs): Promise<void> {
   const { contract, chosen } = await withCatalog(ctx, (db) => resolveContract(db, args.contract));
   const source = contract.dataset.source;
-  if (source.type !== 'directory') {
-    throw new UsageError(`contract '${contract.contract}': dataset source type '${source.type}' cannot be snapshotted yet`, {
-      hint: 'only directory sources are supported for now',
+  if (source.type !== 'directory' && args.path !== undefined) {
+    throw new UsageError(`contract '${contract.contract}' protects a ${source.type} source, not a folder`, {
+      hint: 'leave the path out with --contract',
     });
   }
-  if (args.path !== undefined && path.resolve(args.path) !== path.resolve(source.path)) {
+  if (source.type === 'directory' && args.path !== undefined && path.resolve(args.path) !== path.resolve(source.path)) {
     throw new UsageError(
       `contract '${contract.contract}' protects ${source.path}, not ${path.resolve(args.path)}`,
       { hint: 'leave the path out with --contract, or change the contract' },
     );
   }
   await snapshotTo(ctx, {
-    source: path.resolve(source.path),
+    job: await jobFor(ctx, contract),
     to: chosen.map((r) => r.name),
     tags: args.tags,
     json: args.json,
@@ -51,6 +52,19 @@ export async function snapshotByContract(ctx: CliContext, args: SnapshotContract
       optionsFor: contractSiteOptions(contract, ctx.clock),
     },
   });
+}
+
+/** The contract's dataset source as a snapshot job. */
+async function jobFor(ctx: CliContext, contract: Contract): Promise<SnapshotJob> {
+  const source = contract.dataset.source;
+  switch (source.type) {
+    case 'directory':
+      return directoryJob(ctx, path.resolve(source.path));
+    case 'postgres':
+      return postgresJob(ctx, source.url, source.databases ?? []);
+    default:
+      throw new UsageError(`contract '${contract.contract}': dataset source type '${source.type}' cannot be snapshotted yet`);
+  }
 }
 
 async function resolveContract(db: CatalogDb, name: string): Promise<{ contract: Contract; chosen: SiteRecord[] }> {

@@ -1,14 +1,12 @@
 // `georep snapshot <path> --to a,b,c`: attach the repository to every target that has none, build
 // the snapshot once into local staging (deduplicated against the targets' index), then ship the
 // same bytes to every target. One line per site; exit 0 all committed, 3 some behind, 1 none.
-import os from 'node:os';
 import type { SiteRecord } from '../catalog/queries/sites.ts';
 import { auditActor } from './actor.ts';
 import { withCatalog } from './catalog-session.ts';
 import { print, printJson, type CliContext } from './context.ts';
 import { EXIT_PARTIAL } from './exit-codes.ts';
 import { formatBytes, formatDuration } from './format.ts';
-import { changeCacheDir } from './home.ts';
 import { readPassword } from './password.ts';
 import { printProblems } from './problems.ts';
 import { Progress } from './progress.ts';
@@ -23,7 +21,7 @@ import {
   openTargets,
   parseTargets,
 } from './ship-session.ts';
-import { PROGRAM } from './version.ts';
+import { findParent, type SnapshotJob } from './snapshot-jobs.ts';
 import { withRun } from './run-record.ts';
 import { packsMarkedAt } from '../catalog/queries/prune-marks.ts';
 import { markedLast, withIndex, withoutMarked } from '../replicator/prune/dedup-marks.ts';
@@ -33,10 +31,10 @@ import { shipSnapshot } from '../replicator/ship/ship.ts';
 import { recoverStagedPacks } from '../replicator/ship/recover-staging.ts';
 import { releaseStaged } from '../replicator/ship/release.ts';
 import { writePending } from '../replicator/ship/staging.ts';
-import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 
 export interface SnapshotToArgs {
-  source: string;
+  /** What to snapshot (cli/snapshot-jobs.ts). */
+  job: SnapshotJob;
   to: string[];
   tags: string[];
   json: boolean;
@@ -53,7 +51,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
   const specs = parseTargets(args.to);
   // The run is recorded before the marks and the index are read (prune's rule, cli/run-record.ts).
   const contract = args.contract;
-  const run = { kind: 'snapshot', contract: contract?.name ?? null, details: { source: args.source, targets: specs } };
+  const run = { kind: 'snapshot', contract: contract?.name ?? null, details: { source: args.job.paths.join(' '), targets: specs } };
   await withCatalog(ctx, (db) => withRun(ctx, db, run, async () => {
     const targets = await openTargets(ctx, db, specs, contract?.optionsFor);
     try {
@@ -71,24 +69,8 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
         const recovered = await recoverStagedPacks({ repo: staging.repo, stagingSite: staging.site, shipIndex: loaded, logger: ctx.logger });
         // Packs prune marked at a target are not deduplicated against: their blobs are stored again.
         const shipIndex = withIndex(loaded, withoutMarked(loaded.index, marked));
-        const host = os.hostname();
-        const previous = (await listSnapshots(source)).snapshots.filter(
-          (s) => s.manifest.host === host && s.manifest.paths.includes(args.source),
-        );
-        const parent = previous.at(-1);
-        const result = await snapshotDirectory({
-          repo: staging.repo,
-          index: shipIndex.index,
-          source: args.source,
-          cacheDir: changeCacheDir(ctx.env),
-          clock: ctx.clock,
-          host,
-          user: os.userInfo().username,
-          tags: args.tags,
-          parent: parent?.id ?? null,
-          program: PROGRAM,
-          onProgress: (stats) => progress.update(`${stats.files} files`, stats.bytes, parent?.manifest.summary.bytes),
-        });
+        const parent = findParent((await listSnapshots(source)).snapshots, args.job);
+        const result = await args.job.build({ repo: staging.repo, index: shipIndex.index, parent, tags: args.tags, progress });
         progress.done();
         await writePending(staging.site, {
           snapshot: result.id,

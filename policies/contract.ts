@@ -9,7 +9,8 @@ export type Tier = (typeof TIERS)[number];
 export type DatasetSource =
   | { type: 'directory'; path: string }
   /** `url` is a reference (env:NAME or file:/path) to the connection URL, which holds a password. */
-  | { type: 'postgres'; url: string }
+  /** Databases to dump; absent: the URL's own database. */
+  | { type: 'postgres'; url: string; databases?: string[] }
   | { type: 's3'; bucket: string; prefix: string; endpoint: string | null; region: string | null; credentials: string | null };
 
 /** restic's forget options; 0 means the rule is not used. */

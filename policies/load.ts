@@ -111,7 +111,9 @@ function toContract(raw: RawContract): Contract {
       source:
         src.type === 's3'
           ? { type: 's3', bucket: src.bucket, prefix: src.prefix, endpoint: src.endpoint ?? null, region: src.region ?? null, credentials: src.credentials ?? null }
-          : src,
+          : src.type === 'postgres'
+            ? { type: 'postgres', url: src.url, ...(src.databases === undefined ? {} : { databases: src.databases }) }
+            : src,
     },
     tier: raw.tier,
     schedule: raw.schedule,

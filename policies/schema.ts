@@ -62,6 +62,20 @@ const source = z.discriminatedUnion(
       type: z.literal('postgres'),
       // Not the URL itself: it holds a password, and contracts are stored and printed.
       url: ref('the connection URL (it holds a password, so it never goes in the contract)'),
+      // Databases on that server to dump, each into its own `<name>.dump`; absent: the URL's own.
+      databases: z
+        .array(
+          z
+            .string({ error: 'expected a database name' })
+            .min(1, { error: 'expected a database name (not empty)' })
+            .max(63, { error: 'expected a database name of at most 63 characters (PostgreSQL truncates longer ones)' })
+            .refine((d) => !d.includes('\0'), { error: 'expected a database name without NUL' }),
+          { error: 'expected a list of database names' },
+        )
+        .min(1, { error: 'expected a list of at least one database name (or leave databases out)' })
+        .max(64, { error: 'expected a list of at most 64 database names' })
+        .refine((l) => new Set(l).size === l.length, { error: 'expected each database once' })
+        .optional(),
     }),
     z.strictObject({
       type: z.literal('s3'),
@@ -169,7 +183,7 @@ export function knownFieldsAt(path: readonly (string | number)[]): string[] {
   const table: Record<string, string[]> = {
     '': FIELD_NAMES,
     dataset: ['name', 'source'],
-    'dataset.source': ['type', 'path', 'url', 'bucket', 'prefix', 'endpoint', 'region', 'credentials'],
+    'dataset.source': ['type', 'path', 'url', 'databases', 'bucket', 'prefix', 'endpoint', 'region', 'credentials'],
     placement: Object.keys(placement.shape),
     retention: Object.keys(retention.shape),
     immutability: Object.keys(immutability.shape),

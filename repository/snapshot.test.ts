@@ -31,6 +31,13 @@ describe('snapshot manifests', () => {
     expect(validateSnapshot({ ...m, parent: 'cd'.repeat(32), tags: ['daily'] }, 'snapshots/x').parent).toBe('cd'.repeat(32));
   });
 
+  it('describe databases and buckets, with their locations as paths', () => {
+    const pg = { ...manifest(), paths: ['postgres://db.example:5432/cases'], source: { type: 'postgres', databases: ['cases'], serverVersion: '15.10' } };
+    expect(validateSnapshot(pg, 'snapshots/x').source).toEqual({ type: 'postgres', databases: ['cases'], serverVersion: '15.10' });
+    const s3 = { ...manifest(), paths: ['s3://imagery/tiles/'], source: { type: 's3', bucket: 'imagery', prefix: 'tiles/' } };
+    expect(validateSnapshot(s3, 'snapshots/x').source).toEqual({ type: 's3', bucket: 'imagery', prefix: 'tiles/' });
+  });
+
   it('refuse anything off the format, naming the object', () => {
     const bad: [string, (m: Record<string, unknown>) => void, string][] = [
       ['version 2', (m) => (m.version = 2), 'version 2 is not supported'],
@@ -42,7 +49,19 @@ describe('snapshot manifests', () => {
       ['bad tree', (m) => (m.tree = TREE.toUpperCase()), 'tree'],
       ['bad parent', (m) => (m.parent = ''), 'parent'],
       ['bad time', (m) => (m.time = 'yesterday'), 'time'],
-      ['bad source', (m) => (m.source = { type: 'postgres' }), 'source type'],
+      ['bad source', (m) => (m.source = { type: 'ftp' }), 'unknown source type "ftp"'],
+      ['postgres without databases', (m) => (m.source = { type: 'postgres', serverVersion: '15.1' }), 'missing field "databases"'],
+      ['postgres, no database', (m) => (m.source = { type: 'postgres', databases: [], serverVersion: '15.1' }), 'databases is empty'],
+      ['s3 with credentials', (m) => (m.source = { type: 's3', bucket: 'b', prefix: '', credentials: 'x' }), 'unknown field "credentials"'],
+      ['postgres path with a password', (m) => {
+        m.source = { type: 'postgres', databases: ['cases'], serverVersion: '15.1' };
+        m.paths = ['postgres://ops:secret@db:5432/cases'];
+      }, 'must not hold a user, password or query'],
+      ['postgres source with a folder path', (m) => (m.source = { type: 'postgres', databases: ['cases'], serverVersion: '15.1' }), 'is not a postgres:// location'],
+      ['s3 path with a query', (m) => {
+        m.source = { type: 's3', bucket: 'b', prefix: '' };
+        m.paths = ['s3://b/?credentials=env:X'];
+      }, 'must not hold a user, password or query'],
       ['bad summary', (m) => ((m.summary as Record<string, unknown>).files = -1), 'summary.files'],
       ['summary extra', (m) => ((m.summary as Record<string, unknown>).more = 1), 'unknown field'],
       ['tag not a string', (m) => (m.tags = [1]), 'tags[0]'],

@@ -3,7 +3,7 @@
 import { isHex64 } from './crypto/hash.ts';
 import { FormatError } from './errors.ts';
 import { JsonReader } from './strict-json.ts';
-import type { Hex64, SnapshotManifest, SnapshotSummary } from './types.ts';
+import type { Hex64, SnapshotManifest, SnapshotSource, SnapshotSummary } from './types.ts';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -25,15 +25,15 @@ export function validateSnapshot(value: unknown, objectName: string): SnapshotMa
     throw json.fail(`version ${JSON.stringify(rec.version)} is not supported (this georep reads ${SNAPSHOT_VERSION})`);
   }
   json.record(rec, FIELDS);
+  const source = validateSource(json, rec.source);
   const paths = stringList(json, rec.paths, 'paths', MAX_PATH);
   if (paths.length === 0) throw json.fail('paths is empty');
   for (const p of paths) {
-    if (!p.startsWith('/') || p.includes('\0')) throw json.fail(`path ${JSON.stringify(p)} is not an absolute path`);
+    const problem = pathProblem(source.type, p);
+    if (problem !== undefined) throw json.fail(`path ${JSON.stringify(p)} ${problem}`);
   }
   if (!isHex64(rec.tree)) throw json.fail('tree must be 64 lowercase hex digits');
   if (rec.parent !== null && !isHex64(rec.parent)) throw json.fail('parent must be 64 lowercase hex digits or null');
-  const source = json.record(rec.source, ['type'], 'source');
-  if (source.type !== 'directory') throw json.fail(`unknown source type ${JSON.stringify(source.type)}`);
   const summary = json.record(rec.summary, SUMMARY_FIELDS, 'summary');
   const counts = Object.fromEntries(SUMMARY_FIELDS.map((f) => [f, json.integer(summary[f], `summary.${f}`)]));
   return {
@@ -45,10 +45,53 @@ export function validateSnapshot(value: unknown, objectName: string): SnapshotMa
     tags: stringList(json, rec.tags, 'tags', MAX_TEXT),
     tree: rec.tree,
     parent: rec.parent as Hex64 | null,
-    source: { type: 'directory' },
+    source,
     summary: counts as unknown as SnapshotSummary,
     program: json.string(rec.program, 'program', MAX_TEXT),
   };
+}
+
+/** Fields of each source type, in their documented order. */
+const SOURCE_FIELDS: Record<SnapshotSource['type'], readonly string[]> = {
+  directory: ['type'],
+  postgres: ['type', 'databases', 'serverVersion'],
+  s3: ['type', 'bucket', 'prefix'],
+};
+
+function validateSource(json: JsonReader, value: unknown): SnapshotSource {
+  const type = json.object(value, 'source').type;
+  if (typeof type !== 'string' || !Object.hasOwn(SOURCE_FIELDS, type)) {
+    throw json.fail(`unknown source type ${JSON.stringify(type)}`);
+  }
+  const rec = json.record(value, SOURCE_FIELDS[type as SnapshotSource['type']], 'source');
+  switch (type) {
+    case 'postgres': {
+      const databases = stringList(json, rec.databases, 'source.databases', MAX_TEXT);
+      if (databases.length === 0) throw json.fail('source.databases is empty');
+      if (new Set(databases).size !== databases.length) throw json.fail('source.databases names a database twice');
+      for (const d of databases) if (d === '' || d.includes('\0')) throw json.fail(`source.databases: bad name ${JSON.stringify(d)}`);
+      return { type, databases, serverVersion: json.string(rec.serverVersion, 'source.serverVersion', MAX_TEXT) };
+    }
+    case 's3':
+      return { type, bucket: json.string(rec.bucket, 'source.bucket', 63), prefix: json.string(rec.prefix, 'source.prefix', 1024) };
+    default:
+      return { type: 'directory' };
+  }
+}
+
+/**
+ * Why `p` cannot be one of `paths` for a source type: a directory's are absolute paths; a
+ * database's `postgres://host:port/db` and a bucket's `s3://bucket/prefix`, never with a user or
+ * password (an '@' before the path) or a query.
+ */
+function pathProblem(type: SnapshotSource['type'], p: string): string | undefined {
+  if (p.includes('\0')) return 'holds NUL';
+  if (type === 'directory') return p.startsWith('/') ? undefined : 'is not an absolute path';
+  const scheme = `${type}://`;
+  if (!p.startsWith(scheme)) return `is not a ${scheme} location`;
+  const authority = p.slice(scheme.length).split('/')[0]!;
+  if (authority.includes('@') || p.includes('?')) return 'must not hold a user, password or query';
+  return undefined;
 }
 
 function stringList(json: JsonReader, value: unknown, name: string, maxLength: number): string[] {
@@ -62,6 +105,8 @@ export interface SnapshotFields {
   host: string;
   user: string;
   paths: string[];
+  /** Default: a directory. */
+  source?: SnapshotSource;
   tags?: string[];
   tree: Hex64;
   parent?: Hex64 | null;
@@ -84,7 +129,7 @@ export function makeSnapshot(fields: SnapshotFields): SnapshotManifest {
     tags: [...(fields.tags ?? [])],
     tree: fields.tree,
     parent: fields.parent ?? null,
-    source: { type: 'directory' },
+    source: fields.source ?? { type: 'directory' },
     summary: { files, dirs, bytes, newBytes, storedBytes },
     program: fields.program,
   };

@@ -64,6 +64,16 @@ export interface SnapshotSummary {
   storedBytes: number;
 }
 
+/**
+ * What a snapshot was taken of (FORMAT.md section 7). Never a credential or a URL with a password:
+ * manifests are at every site, readable by every key holder.
+ */
+export type SnapshotSource =
+  | { type: 'directory' }
+  /** Databases in the order of the root tree's `<name>.dump` files; the server's version string. */
+  | { type: 'postgres'; databases: string[]; serverVersion: string }
+  | { type: 's3'; bucket: string; prefix: string };
+
 export interface SnapshotManifest {
   version: 1;
   time: string;
@@ -73,7 +83,7 @@ export interface SnapshotManifest {
   tags: string[];
   tree: Hex64;
   parent: Hex64 | null;
-  source: { type: 'directory' };
+  source: SnapshotSource;
   summary: SnapshotSummary;
   program: string;
 }

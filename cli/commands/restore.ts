@@ -2,6 +2,8 @@
 // snapshot, or one path of it. One URL: that site only, without the catalog. Names, or several
 // sites: read from the first and fail over to the next when a read fails (cli/restore-sources.ts).
 // No --site: the registered sites the catalog says hold the snapshot committed, healthiest first.
+// `--postgres-target <ref>` restores a database snapshot into a server with pg_restore instead
+// (verifier/restore/postgres-restore.ts); `--to` restores any snapshot, a database's as its files.
 import type { CommandModule } from 'yargs';
 import { appendAudit } from '../../catalog/queries/audit.ts';
 import { getSite } from '../../catalog/queries/sites.ts';
@@ -12,6 +14,10 @@ import type { SiteSwitch } from '../../repository/failover-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
 import { findSnapshot, listSnapshots, type SnapshotEntry } from '../../repository/snapshots.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
+import { restorePostgres } from '../../verifier/restore/postgres-restore.ts';
+import { resolvePostgres } from '../../sites/postgres/connection.ts';
+import { findPgBin } from '../../sites/postgres/tools.ts';
+import { UsageError } from '../../core/errors.ts';
 import { auditActor } from '../actor.ts';
 import { withCatalog } from '../catalog-session.ts';
 import { print, printJson, type CliContext } from '../context.ts';
@@ -25,7 +31,11 @@ import { looksLikeUrl } from '../site-registry.ts';
 
 interface Args {
   snapshot: string;
-  to: string;
+  to: string | undefined;
+  'postgres-target': string | undefined;
+  database: string | undefined;
+  clean: boolean;
+  owner: boolean;
   site: string | undefined;
   path: string | undefined;
   overwrite: 'never' | 'if-changed' | 'always';
@@ -44,11 +54,23 @@ interface Source {
 export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
   return {
     command: 'restore <snapshot>',
-    describe: 'restore a snapshot (or --path inside it) into a folder, checking every byte',
+    describe: 'restore a snapshot (or --path inside it) into a folder, or a database snapshot into a server',
     builder: (y) =>
       y
         .positional('snapshot', { type: 'string', demandOption: true, describe: 'snapshot id, prefix, or latest' })
-        .option('to', { type: 'string', demandOption: true, describe: 'target folder (created if missing)' })
+        .option('to', { type: 'string', describe: 'target folder (created if missing)' })
+        .option('postgres-target', {
+          type: 'string',
+          describe: 'restore a database snapshot with pg_restore into this database: env:NAME or file:/path holding its URL',
+        })
+        .option('database', { type: 'string', describe: "with --postgres-target: which of the snapshot's databases" })
+        .option('clean', { type: 'boolean', default: false, describe: 'with --postgres-target: restore over a database that is not empty' })
+        .option('owner', { type: 'boolean', default: true, describe: 'with --postgres-target: --no-owner leaves out ownership and privileges' })
+        .check((a) => {
+          if ((a.to === undefined) === (a['postgres-target'] === undefined)) throw new UsageError('give one of --to <dir> or --postgres-target <ref>');
+          if (a['postgres-target'] !== undefined && a.path !== undefined) throw new UsageError('--path does not go with --postgres-target');
+          return true;
+        })
         .option('site', {
           type: 'string',
           describe:
@@ -92,7 +114,10 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
 }
 
 async function restoreFrom(ctx: CliContext, args: Args, source: Source): Promise<void> {
+  const ref = args['postgres-target'];
+  if (ref !== undefined) return restoreDatabase(ctx, args, ref, source);
   const { snapshot, switches } = source;
+  const to = args.to!;
   const progress = new Progress(ctx.stderr, ctx.clock);
   const started = ctx.clock.nowMs();
   try {
@@ -100,7 +125,7 @@ async function restoreFrom(ctx: CliContext, args: Args, source: Source): Promise
       reader: source.reader,
       index: source.index,
       tree: snapshot.manifest.tree,
-      target: args.to,
+      target: to,
       overwrite: args.overwrite,
       ...(args.path === undefined ? {} : { subPath: args.path }),
       onProgress: (done, total) => progress.update('restoring', done, total),
@@ -116,10 +141,44 @@ async function restoreFrom(ctx: CliContext, args: Args, source: Source): Promise
     for (const line of describeSwitches(switches)) print(ctx, line);
     print(
       ctx,
-      `restored snapshot ${snapshot.id.slice(0, 12)} to ${args.to}: ${result.files} files, ${result.dirs} folders, ` +
+      `restored snapshot ${snapshot.id.slice(0, 12)} to ${to}: ${result.files} files, ${result.dirs} folders, ` +
         `${result.symlinks} links, ${formatBytes(result.bytes)} in ${formatDuration(seconds)}` +
         (result.skipped > 0 ? `; ${result.skipped} left as they were` : '') +
         (result.problems.length > 0 ? `; ${result.problems.length} problems` : ''),
+    );
+  } finally {
+    progress.done();
+  }
+}
+
+async function restoreDatabase(ctx: CliContext, args: Args, ref: string, source: Source): Promise<void> {
+  const target = await resolvePostgres(ref, ctx.env);
+  const binDir = await findPgBin(ctx.env);
+  const progress = new Progress(ctx.stderr, ctx.clock);
+  const started = ctx.clock.nowMs();
+  try {
+    const result = await restorePostgres({
+      reader: source.reader,
+      manifest: source.snapshot.manifest,
+      target,
+      ...(args.database === undefined ? {} : { database: args.database }),
+      clean: args.clean,
+      noOwner: !args.owner,
+      binDir,
+      env: ctx.env,
+      onProgress: (done, total) => progress.update('pg_restore', done, total),
+    });
+    progress.done();
+    const seconds = (ctx.clock.nowMs() - started) / 1000;
+    if (args.json) {
+      printJson(ctx, { snapshot: source.snapshot.id, site: source.site, switches: source.switches, ...result, seconds });
+      return;
+    }
+    for (const line of describeSwitches(source.switches)) print(ctx, line);
+    print(
+      ctx,
+      `restored database ${result.from} of snapshot ${source.snapshot.id.slice(0, 12)} into ${result.to}` +
+        `${result.created ? ' (created)' : ''}: ${formatBytes(result.bytes)} of dump in ${formatDuration(seconds)}`,
     );
   } finally {
     progress.done();

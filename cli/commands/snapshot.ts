@@ -1,20 +1,18 @@
 // `georep snapshot <path> --site <url>`: snapshot a folder into the repository at one site;
 // with `--to a,b,c`, into local staging and shipped to several (snapshot-to.ts); with
-// `--contract <name>`, what and where the contract says (snapshot-contract.ts).
-import os from 'node:os';
+// `--contract <name>`, what and where the contract says (snapshot-contract.ts). `--postgres
+// <ref>` snapshots databases instead of a folder (cli/snapshot-jobs.ts).
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { listSnapshots } from '../../repository/snapshots.ts';
-import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
 import { print, printJson, type CliContext } from '../context.ts';
 import { EXIT_PARTIAL } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
-import { changeCacheDir } from '../home.ts';
 import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
 import { openIndexed } from '../session.ts';
-import { PROGRAM } from '../version.ts';
 import { snapshotByContract } from '../snapshot-contract.ts';
+import { directoryJob, findParent, postgresJob, type SnapshotJob } from '../snapshot-jobs.ts';
 import { snapshotTo } from '../snapshot-to.ts';
 import { UsageError } from '../../core/errors.ts';
 
@@ -23,6 +21,8 @@ interface Args {
   contract: string | undefined;
   site: string | undefined;
   to: string[] | undefined;
+  postgres: string | undefined;
+  database: string[];
   tag: string[];
   json: boolean;
 }
@@ -30,7 +30,7 @@ interface Args {
 export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
   return {
     command: 'snapshot [path]',
-    describe: 'snapshot a folder into the repository at a site',
+    describe: 'snapshot a folder (or PostgreSQL databases) into the repository at a site',
     builder: (y) =>
       y
         .positional('path', { type: 'string', describe: 'folder to snapshot (with --contract: the contract says)' })
@@ -41,10 +41,18 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
           describe: 'target sites a,b,c (names or URLs): build once in local staging, ship to each',
         })
         .option('contract', { type: 'string', describe: "snapshot the contract's dataset and ship it where the contract says" })
+        .option('postgres', {
+          type: 'string',
+          describe: 'snapshot databases of this server: env:NAME or file:/path holding the URL (or a URL without password)',
+        })
+        .option('database', { type: 'string', array: true, default: [], describe: "with --postgres: a database to dump (repeatable; default: the URL's)" })
         .check((a) => {
           const modes = [a.site, a.to, a.contract].filter((m) => m !== undefined).length;
           if (modes !== 1) throw new UsageError('give one of --site <url>, --to a,b,c or --contract <name>');
-          if (a.contract === undefined && a.path === undefined) throw new UsageError('name the folder to snapshot');
+          if (a.postgres !== undefined && a.contract !== undefined) throw new UsageError('--postgres and --contract do not go together: the contract names its source');
+          if (a.postgres !== undefined && a.path !== undefined) throw new UsageError('give a folder or --postgres, not both');
+          if (a.postgres === undefined && a.database.length > 0) throw new UsageError('--database needs --postgres');
+          if (a.contract === undefined && a.postgres === undefined && a.path === undefined) throw new UsageError('name the folder to snapshot');
           return true;
         })
         .option('tag', { type: 'string', array: true, default: [], describe: 'label the snapshot (repeatable)' })
@@ -54,34 +62,20 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
         await snapshotByContract(ctx, { contract: args.contract, path: args.path, tags: args.tag, json: args.json });
         return;
       }
-      const source = path.resolve(args.path ?? '.');
+      const job: SnapshotJob =
+        args.postgres !== undefined
+          ? await postgresJob(ctx, args.postgres, args.database)
+          : directoryJob(ctx, path.resolve(args.path ?? '.'));
       if (args.to !== undefined) {
-        await snapshotTo(ctx, { source, to: args.to, tags: args.tag, json: args.json });
+        await snapshotTo(ctx, { job, to: args.to, tags: args.tag, json: args.json });
         return;
       }
       const session = await openIndexed(ctx, args.site ?? '');
       const progress = new Progress(ctx.stderr, ctx.clock);
       const started = ctx.clock.nowMs();
       try {
-        const host = os.hostname();
-        const previous = (await listSnapshots(session.repo)).snapshots.filter(
-          (s) => s.manifest.host === host && s.manifest.paths.includes(source),
-        );
-        const parent = previous.at(-1);
-        const result = await snapshotDirectory({
-          repo: session.repo,
-          index: session.index,
-          source,
-          cacheDir: changeCacheDir(ctx.env),
-          clock: ctx.clock,
-          host,
-          user: os.userInfo().username,
-          tags: args.tag,
-          parent: parent?.id ?? null,
-          program: PROGRAM,
-          onProgress: (stats) =>
-            progress.update(`${stats.files} files`, stats.bytes, parent?.manifest.summary.bytes),
-        });
+        const parent = findParent((await listSnapshots(session.repo)).snapshots, job);
+        const result = await job.build({ repo: session.repo, index: session.index, parent, tags: args.tag, progress });
         progress.done();
         if (result.problems.length > 0) ctx.exitCode = EXIT_PARTIAL;
         const seconds = (ctx.clock.nowMs() - started) / 1000;

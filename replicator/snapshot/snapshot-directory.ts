@@ -5,16 +5,14 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { UsageError } from '../../core/errors.ts';
-import { compressForStorage } from '../../repository/compress.ts';
 import { encodeIndex, type MasterIndex } from '../../repository/index.ts';
-import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Repository } from '../../repository/repository.ts';
-import { encodeTree } from '../../repository/tree.ts';
-import type { Hex64, PackDescription, SnapshotManifest, TreeNode } from '../../repository/types.ts';
+import type { Hex64, PackDescription, SnapshotManifest } from '../../repository/types.ts';
 import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
 import { GcHint } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
+import { TreeStore } from './tree-store.ts';
 import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts';
 
 export interface SnapshotDirectoryOptions {
@@ -112,55 +110,5 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
     return { id, manifest, problems: builder.problems, packs: newPacks, stats: builder.stats };
   } finally {
     await pool.close();
-  }
-}
-
-/** Tree blobs are small and made on the main thread; they go to tree packs of their own. */
-class TreeStore {
-  private writer: PackWriter;
-  private readonly claimed = new Set<Hex64>();
-  private readonly uploads: Promise<void>[] = [];
-  private readonly repo: Repository;
-  private readonly index: MasterIndex;
-  private readonly storePack: (bytes: Uint8Array, d: PackDescription) => Promise<void>;
-
-  constructor(
-    repo: Repository,
-    index: MasterIndex,
-    storePack: (bytes: Uint8Array, d: PackDescription) => Promise<void>,
-  ) {
-    this.repo = repo;
-    this.index = index;
-    this.storePack = storePack;
-    this.writer = new PackWriter(repo.key, 'tree');
-  }
-
-  has(id: Hex64): boolean {
-    return this.claimed.has(id);
-  }
-
-  async store(nodes: TreeNode[]): Promise<Hex64> {
-    const bytes = encodeTree({ nodes });
-    const id = this.repo.key.blobId(bytes);
-    if (this.claimed.has(id) || this.index.has(id)) return id;
-    this.claimed.add(id);
-    const stored = compressForStorage(bytes);
-    this.writer.add(id, stored.bytes, stored.compression, bytes.length);
-    if (this.writer.size >= this.repo.config.packSize) this.ship();
-    return id;
-  }
-
-  async flush(): Promise<void> {
-    if (this.writer.count > 0) this.ship();
-    await Promise.all(this.uploads);
-  }
-
-  private ship(): void {
-    const { bytes, description } = this.writer.finish();
-    this.writer = new PackWriter(this.repo.key, 'tree');
-    const upload = this.storePack(bytes, description);
-    // Failures surface in flush(); until then the promise must not count as unhandled.
-    upload.catch(() => undefined);
-    this.uploads.push(upload);
   }
 }

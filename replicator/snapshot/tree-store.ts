@@ -1,0 +1,55 @@
+// Tree blobs are small and made on the main thread; they go to tree packs of their own.
+import { compressForStorage } from '../../repository/compress.ts';
+import type { MasterIndex } from '../../repository/index.ts';
+import { PackWriter } from '../../repository/pack/writer.ts';
+import type { Repository } from '../../repository/repository.ts';
+import { encodeTree } from '../../repository/tree.ts';
+import type { Hex64, PackDescription, TreeNode } from '../../repository/types.ts';
+
+export type StorePack = (bytes: Uint8Array, description: PackDescription) => Promise<void>;
+
+export class TreeStore {
+  private writer: PackWriter;
+  private readonly claimed = new Set<Hex64>();
+  private readonly uploads: Promise<void>[] = [];
+  private readonly repo: Repository;
+  private readonly index: MasterIndex;
+  private readonly storePack: StorePack;
+
+  constructor(repo: Repository, index: MasterIndex, storePack: StorePack) {
+    this.repo = repo;
+    this.index = index;
+    this.storePack = storePack;
+    this.writer = new PackWriter(repo.key, 'tree');
+  }
+
+  has(id: Hex64): boolean {
+    return this.claimed.has(id);
+  }
+
+  /** Encodes and stores one directory (once per run and repository); returns its blob id. */
+  async store(nodes: TreeNode[]): Promise<Hex64> {
+    const bytes = encodeTree({ nodes });
+    const id = this.repo.key.blobId(bytes);
+    if (this.claimed.has(id) || this.index.has(id)) return id;
+    this.claimed.add(id);
+    const stored = compressForStorage(bytes);
+    this.writer.add(id, stored.bytes, stored.compression, bytes.length);
+    if (this.writer.size >= this.repo.config.packSize) this.ship();
+    return id;
+  }
+
+  async flush(): Promise<void> {
+    if (this.writer.count > 0) this.ship();
+    await Promise.all(this.uploads);
+  }
+
+  private ship(): void {
+    const { bytes, description } = this.writer.finish();
+    this.writer = new PackWriter(this.repo.key, 'tree');
+    const upload = this.storePack(bytes, description);
+    // Failures surface in flush(); until then the promise must not count as unhandled.
+    upload.catch(() => undefined);
+    this.uploads.push(upload);
+  }
+}
