@@ -1,16 +1,10 @@
 // Times and durations as every renderer of the report shows them: durations in the contract
 // language (1h30m, 850ms), times in UTC to the minute, ages against the report's own "now".
-import { formatDuration } from '../../policies/units/duration.ts';
+import { dur } from './duration.ts';
 import type { DrillReport } from './model.ts';
 import { FINDING_KINDS, type FindingCounts } from './verdict.ts';
 
-/** 5_400_000 -> "1h30m"; under 10 s to the millisecond, else to the second. */
-export function dur(ms: number | null): string {
-  if (ms === null) return '-';
-  const v = Math.max(0, ms);
-  if (v < 10_000) return v === 0 ? '0s' : formatDuration(Math.round(v));
-  return formatDuration(Math.round(v / 1000) * 1000);
-}
+export { dur };
 
 /** "2026-03-01 12:05 UTC". */
 export function when(isoTime: string): string {

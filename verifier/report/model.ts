@@ -86,6 +86,8 @@ export interface ContractReport {
 export interface PlacementReport {
   /** False when no combination of registered sites meets the placement now. */
   ok: boolean;
+  /** The candidate sites the contract lists (placement.sites), in its order. */
+  listed: string[];
   /** The sites the plan gives a copy now, in preference order. */
   chosen: string[];
   failures: string[];
@@ -305,7 +307,7 @@ async function contractReport(db: CatalogDb, v: ContractVersion, now: Date, know
     problems: [],
     verdict: judged.verdict,
     reasons: judged.reasons,
-    placement: placementReport(plan.ok, chosen, plan.failures.map((f) => `${f.path.join('.')}: ${f.message}`), readiness),
+    placement: placementReport(plan.ok, [...new Set(c.placement.sites)], chosen, plan.failures.map((f) => `${f.path.join('.')}: ${f.message}`), readiness),
     sites,
     lastDrill: lastDrill === undefined ? null : drillReport(lastDrill),
     history: {
@@ -316,12 +318,13 @@ async function contractReport(db: CatalogDb, v: ContractVersion, now: Date, know
   };
 }
 
-function placementReport(ok: boolean, chosen: string[], failures: string[], readiness: Awaited<ReturnType<typeof siteReadiness>>): PlacementReport {
+function placementReport(ok: boolean, listed: string[], chosen: string[], failures: string[], readiness: Awaited<ReturnType<typeof siteReadiness>>): PlacementReport {
   const held = readiness.filter((r) => r.newestCommitted !== null);
   const newest = held.map((r) => r.newestCommitted).sort((a, b) => (b?.dataAt.getTime() ?? 0) - (a?.dataAt.getTime() ?? 0))[0] ?? null;
   const holding = newest === null ? [] : held.filter((r) => r.newestCommitted?.snapshot === newest.snapshot).map((r) => r.site);
   return {
     ok,
+    listed,
     chosen,
     failures,
     newestSnapshot: newest === null ? null : { snapshot: newest.snapshot, committedAt: iso(newest.dataAt) },
@@ -345,7 +348,7 @@ function unloadable(v: ContractVersion, now: Date, problems: string[]): Contract
     problems,
     verdict: 'breached',
     reasons: [{ verdict: 'breached', text: `version ${v.version} no longer loads, so nothing can be measured against it: ${problems.join('; ')}` }],
-    placement: { ok: false, chosen: [], failures: [], newestSnapshot: null, holdingNewest: [], chosenLacking: [] },
+    placement: { ok: false, listed: [], chosen: [], failures: [], newestSnapshot: null, holdingNewest: [], chosenLacking: [] },
     sites: [],
     lastDrill: null,
     history: { since: iso(now), rpo: [], drills: [] },

@@ -2,8 +2,9 @@
 // no font, no image, no link to anything. A Content-Security-Policy forbids every fetch and every
 // script, as a second wall behind esc(): text from the catalog (finding details, drill failures,
 // paths) may come from a hostile site. Layout: a verdict summary, then per contract its promise,
-// reasons, a site table, findings, the RPO-age chart, the drill chart and a site map. Narrow
-// screens scroll tables sideways; print keeps each chart on one page.
+// reasons, a site table, findings, the RPO-age chart, the drill chart and a site map. On a narrow
+// screen each table row becomes a card (cells labelled by their column); print keeps each chart
+// on one page and starts each contract on a new one.
 import { ago, drillCell, dur, findingsCell, short, when } from './format.ts';
 import type { ContractReport, ReadinessReport, SiteLocation } from './model.ts';
 import { colour, esc, siteMap, timeChart, type TimeSeries } from './svg.ts';
@@ -24,24 +25,29 @@ h3{font-size:1.05em;margin:1.2em 0 .3em}
 table{border-collapse:collapse;width:100%;margin:.4em 0;font-size:.93em}
 th,td{border-bottom:1px solid var(--line);padding:.35em .5em;text-align:left;vertical-align:top}
 th{background:#f3f4f6;font-weight:600}
-td.num{white-space:nowrap}
+td:first-child{white-space:nowrap}
 ul.reasons{padding-left:1.1em;margin:.3em 0}ul.reasons li{margin:.15em 0}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}
 .detail{overflow-wrap:anywhere;white-space:pre-wrap}
 dl.promise{display:grid;grid-template-columns:max-content 1fr;gap:.1em .9em;margin:.4em 0}dl.promise dt{color:var(--mute)}dl.promise dd{margin:0}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:14px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));gap:14px 22px}
 figure{margin:.4em 0;break-inside:avoid;page-break-inside:avoid}
 figcaption{font-size:.9em;color:var(--mute);margin-bottom:.2em}
 svg.chart{width:100%;height:auto;display:block}
 svg .plot{fill:#fafafa;stroke:var(--line)}svg .grid{stroke:#e6e8eb}
-svg .tick{font-size:11px;fill:var(--mute)}svg .empty{font-size:13px;fill:var(--mute)}
-svg .threshold{stroke:var(--bad);stroke-width:2;stroke-dasharray:7 5}svg .threshold-label{font-size:12px;fill:var(--bad);font-weight:600}
+svg .tick{font-size:14px;fill:var(--mute)}svg .empty{font-size:16px;fill:var(--mute)}
+svg .threshold{stroke:var(--bad);stroke-width:2;stroke-dasharray:7 5}svg .threshold-label{font-size:15px;fill:var(--bad);font-weight:600}
 svg .placement{stroke:#1f77b4;stroke-width:2;stroke-opacity:.55}
 svg .site circle{stroke:#333;stroke-width:1.5}svg .site.holds circle{fill:var(--ok)}svg .site.lacks circle{fill:#fff;stroke:var(--risk);stroke-width:3}svg .site.other circle{fill:#bbb}
-svg .site text{font-size:13px;fill:var(--ink)}
+svg .site text{font-size:16px;fill:var(--ink);paint-order:stroke;stroke:#fafafa;stroke-width:4px}
 .legend{list-style:none;padding:0;margin:.2em 0;display:flex;flex-wrap:wrap;gap:.3em 1em;font-size:.88em}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:.3em;vertical-align:-.1em}
-@media (max-width:600px){body{font-size:14px}th,td{padding:.3em}}
+@media (max-width:640px){body{font-size:14px}
+ .wrap table,.wrap tbody,.wrap tr,.wrap td{display:block;width:100%}
+ .wrap thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+ .wrap tr{border:1px solid var(--line);border-radius:6px;margin:.6em 0;padding:.3em .2em}
+ .wrap td{border:none;padding:.2em .4em;white-space:normal}
+ .wrap td::before{content:attr(data-label);display:block;color:var(--mute);font-size:.8em}}
 @media print{body{max-width:none;font-size:10pt;padding:0}h2{break-before:auto;break-after:avoid}section.contract{break-before:page}
  .verdict,.swatch,svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}.wrap{overflow:visible}}
 `;
@@ -52,7 +58,7 @@ const reasonsList = (rs: Reason[]): string =>
   `<ul class="reasons">${rs.map((r) => `<li>${badge(r.verdict)} ${esc(r.text)}</li>`).join('')}</ul>`;
 const table = (headers: string[], rows: string[][]): string =>
   `<div class="wrap"><table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c, i) => `<td data-label="${esc(headers[i] ?? '')}">${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table></div>`;
 
 export function renderHtml(r: ReadinessReport): string {
@@ -158,6 +164,19 @@ function contractHtml(c: ContractReport, now: string, locations: SiteLocation[])
   return out.join('\n');
 }
 
+/**
+ * The charts' time axis: from the first thing there is to draw (within the history window the
+ * model read) to now, and at least two RPOs wide, so a young history is not a sliver at the edge.
+ */
+function chartRange(c: ContractReport, now: string): { from: number; to: number } {
+  const to = Date.parse(now);
+  const since = Date.parse(c.history.since);
+  const times = [...c.history.rpo.flatMap((h) => h.points.map((p) => Date.parse(p.at))), ...c.history.drills.map((d) => Date.parse(d.startedAt))];
+  const first = times.length === 0 ? since : Math.max(since, Math.min(...times));
+  const span = Math.max(to - first, 2 * (c.rpoMs ?? 0), 60_000);
+  return { from: to - span * 1.03, to };
+}
+
 /** Colour per site, the same in every chart of a contract. */
 function siteColours(c: ContractReport): Map<string, string> {
   const names = [...new Set([...c.sites.map((s) => s.site), ...c.history.rpo.map((h) => h.site), ...c.history.drills.map((d) => d.site)])];
@@ -178,14 +197,13 @@ function rpoFigure(c: ContractReport, now: string): string {
   const svg = timeChart({
     kind: 'rpo',
     title,
-    from: Date.parse(c.history.since),
-    to: Date.parse(now),
+    ...chartRange(c, now),
     style: 'line',
     series,
     threshold: c.rpoMs === null ? null : { value: c.rpoMs, label: `RPO ${dur(c.rpoMs)}` },
     empty: 'no snapshot committed in this window',
   });
-  return `<figure><figcaption>RPO: age of the newest committed snapshot per site since ${esc(when(c.history.since))} (the dashed line is the RPO; the verdict counts only verified snapshots)</figcaption>${svg}${legend(series.map((s) => [s.name, s.colour]))}</figure>`;
+  return `<figure><figcaption>RPO: age of the newest committed snapshot per site (the dashed line is the RPO; the verdict counts only verified snapshots)</figcaption>${svg}${legend(series.map((s) => [s.name, s.colour]))}</figure>`;
 }
 
 function drillFigure(c: ContractReport, now: string): string {
@@ -205,8 +223,7 @@ function drillFigure(c: ContractReport, now: string): string {
   const svg = timeChart({
     kind: 'drills',
     title: `${c.contract}: restore drill times${c.rtoMs === null ? '' : ` against the RTO ${dur(c.rtoMs)}`}`,
-    from: Date.parse(c.history.since),
-    to: Date.parse(now),
+    ...chartRange(c, now),
     style: 'dots',
     series,
     threshold: c.rtoMs === null ? null : { value: c.rtoMs, label: `RTO ${dur(c.rtoMs)}` },
@@ -217,7 +234,7 @@ function drillFigure(c: ContractReport, now: string): string {
 }
 
 function mapFigure(c: ContractReport, locations: SiteLocation[]): string {
-  const relevant = new Set([...c.sites.map((s) => s.site), ...c.placement.chosen]);
+  const relevant = new Set([...c.placement.listed, ...c.sites.map((s) => s.site)]);
   const sites = locations.filter((l) => relevant.has(l.name));
   const holding = new Set(c.placement.holdingNewest);
   const svg = siteMap(

@@ -43,9 +43,9 @@ export interface TimeChart {
   empty: string;
 }
 
-const W = 640;
-const H = 260;
-const M = { l: 58, r: 14, t: 14, b: 36 };
+const W = 560;
+const H = 280;
+const M = { l: 62, r: 14, t: 14, b: 40 };
 
 export function timeChart(c: TimeChart): string {
   const values = c.series.flatMap((s) => s.points.map((p) => p.v ?? 0));
@@ -60,10 +60,11 @@ export function timeChart(c: TimeChart): string {
     parts.push(`<line x1="${M.l}" x2="${W - M.r}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/>`);
     parts.push(`<text x="${M.l - 6}" y="${n(y(v) + 4)}" text-anchor="end" class="tick">${esc(dur(v))}</text>`);
   }
-  for (let i = 0; i <= 4; i++) {
+  const long = span >= 20 * 3_600_000 && span < 3 * 86_400_000;
+  for (let i = 0; i <= 4; i += long ? 2 : 1) {
     const t = c.from + (span * i) / 4;
     const anchor = i === 0 ? 'start' : i === 4 ? 'end' : 'middle';
-    parts.push(`<text x="${n(x(t))}" y="${H - M.b + 16}" text-anchor="${anchor}" class="tick">${esc(timeTick(t, span))}</text>`);
+    parts.push(`<text x="${n(x(t))}" y="${H - M.b + 20}" text-anchor="${anchor}" class="tick">${esc(timeTick(t, span))}</text>`);
   }
   if (c.threshold !== null) {
     const ty = n(y(c.threshold.value));
@@ -108,7 +109,8 @@ function niceCeil(v: number): number {
 
 function timeTick(t: number, span: number): string {
   const iso = new Date(t).toISOString();
-  return span > 2 * 86_400_000 ? iso.slice(5, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  if (span < 20 * 3_600_000) return iso.slice(11, 16);
+  return span < 3 * 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(5, 10);
 }
 
 export interface MapSite {
@@ -140,7 +142,7 @@ export function siteMap(title: string, sites: MapSite[], chosen: string[]): stri
   x1 += pad * 1.6;
   y0 -= pad;
   y1 += pad;
-  const scale = Math.min((W - 20) / (x1 - x0), 440 / (y1 - y0));
+  const scale = Math.min((W - 20) / (x1 - x0), 320 / (y1 - y0));
   const h = Math.max(160, Math.round((y1 - y0) * scale + 20));
   const px = (lon: number): number => 10 + (lon * k - x0) * scale + ((W - 20) - (x1 - x0) * scale) / 2;
   const py = (lat: number): number => 10 + (y1 - lat) * scale;

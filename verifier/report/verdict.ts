@@ -15,7 +15,7 @@
 //   RPO than `copies` (but at least one); no drill yet, or the last is older than two drill
 //   periods (the longest gap of the drill schedule); an open finding at a site; a chosen site
 //   not meeting; a placement that cannot be met now. meets: none of that.
-import { formatDuration } from '../../policies/units/duration.ts';
+import { dur } from './duration.ts';
 
 export const VERDICTS = ['meets', 'at risk', 'breached'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -94,7 +94,6 @@ function judgement(reasons: Reason[]): Judgement {
   return { verdict: worst(reasons.map((r) => r.verdict)), reasons: sorted.map((x) => x.r) };
 }
 
-const dur = (ms: number): string => formatDuration(Math.max(0, Math.round(ms / 1000)) * 1000);
 
 export function findingsText(f: FindingCounts): string {
   return FINDING_KINDS.filter((k) => f[k] > 0)
