@@ -1,14 +1,18 @@
 // The readiness report against crafted catalog states (test/report/world.ts): the verdict of each
 // state and the facts behind it, through buildReport and through `georep report` in every format,
-// with its exit codes. Embedded PGlite catalog; nothing else runs.
+// with its exit codes. Embedded PGlite catalog; the verdicts again on PostgreSQL.
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CatalogDb } from '../../catalog/db.ts';
+import { migrate } from '../../catalog/migrate.ts';
+import { applyContract } from '../../catalog/queries/contracts.ts';
 import { databaseNow } from '../../catalog/queries/clock.ts';
 import { knownSites } from '../../cli/known-sites.ts';
 import { buildReport, type ContractReport, type ReadinessReport } from '../../verifier/report/model.ts';
+import { renderMarkdown } from '../../verifier/report/render-md.ts';
+import { postgresBackend, type Backend } from '../catalog/backends.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { craftWorld, EXPECTED, openHome, XSS } from './world.ts';
 
@@ -181,5 +185,31 @@ describe('georep report', () => {
     const bad = await runCli(['report', '--out', path.join(tmp, 'no', 'such', 'r.txt')], { env: env() });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no folder/);
+  });
+});
+
+// The same states on a shared PostgreSQL (the catalog's other backend), plus a stored contract
+// version that no longer loads: nothing can be measured against it, so it is breached, saying why.
+describe('buildReport on PostgreSQL', () => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await postgresBackend(inject('georepPostgresUrl'));
+  });
+  afterAll(async () => {
+    await backend?.dispose(false);
+  });
+
+  it('gives the same verdicts, and breaches a contract that no longer loads', async () => {
+    const db = await backend.fresh();
+    await migrate(db);
+    await craftWorld(db);
+    await applyContract(db, 'broken', 'contract: broken\nrpo: soon\n');
+    const r = await buildReport(db, { sites: await knownSites(db) });
+    expect(Object.fromEntries(r.contracts.map((c) => [c.contract, c.verdict]))).toEqual({ ...EXPECTED, broken: 'breached' });
+    const broken = r.contracts.find((c) => c.contract === 'broken');
+    expect(broken?.reasons[0]?.text).toMatch(/^version 1 no longer loads, so nothing can be measured against it: .*rpo/);
+    expect(broken?.problems.length).toBeGreaterThan(0);
+    // Markdown and text show it too, without the charts' history.
+    expect(renderMarkdown(r)).toMatch(/## broken \(version 1\): ❌ breached/);
   });
 });
