@@ -158,6 +158,17 @@ describe('georep report', () => {
     expect(parsed.generatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Object.keys(parsed)).toEqual(['format', 'generatedAt', 'verdict', 'contracts', 'sites']);
     expect(parsed.contracts.map((c) => c.verdict)).toEqual(report.contracts.map((c) => c.verdict));
+    // The field names are an interface: a change here is a change of REPORT_FORMAT.
+    const fresh = parsed.contracts.find((c) => c.contract === 'fresh');
+    expect(Object.keys(fresh ?? {})).toEqual([
+      'contract', 'version', 'appliedAt', 'tier', 'dataset', 'rpoMs', 'rtoMs', 'copies', 'drillSchedule', 'drillPeriodMs',
+      'problems', 'verdict', 'reasons', 'placement', 'sites', 'lastDrill', 'history',
+    ]);
+    expect(Object.keys(fresh?.sites[0] ?? {})).toEqual([
+      'site', 'chosen', 'newestCommitted', 'newestVerified', 'lastDrill', 'openFindings', 'findings', 'verdict', 'reasons',
+    ]);
+    expect(Object.keys(fresh?.sites[0]?.newestVerified ?? {})).toEqual(['snapshot', 'committedAt', 'siteCommittedAt', 'ageMs', 'verifiedBy', 'verifiedAt']);
+    expect(fresh?.sites[0]?.newestVerified?.verifiedAt).toMatch(/Z$/);
     const alias = JSON.parse((await runCli(['report', '--json', '--contract', 'fresh'], { env: env() })).stdout) as ReadinessReport;
     expect(alias.contracts.map((c) => c.contract)).toEqual(['fresh']);
   });
