@@ -6,7 +6,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** Bad usage or input: a flag, a URL, a file. Nothing was changed. */
 export const EXIT_USAGE = 2;
-/** Partial: some sites succeeded, some failed. */
+/** Partial: some sites succeeded, some failed (`report`: a contract at risk, none breached). */
 export const EXIT_PARTIAL = 3;
 
 /** Errors that mean "what you gave me is wrong", whatever room raised them. */

@@ -15,6 +15,7 @@ import { keyCommand } from './commands/key.ts';
 import { lsCommand } from './commands/ls.ts';
 import { policyCommand } from './commands/policy.ts';
 import { pruneCommand } from './commands/prune.ts';
+import { reportCommand } from './commands/report.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { shipCommand } from './commands/ship.ts';
 import { siteCommand } from './commands/site.ts';
@@ -53,6 +54,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(catalogCommand(ctx))
     .command(pruneCommand(ctx))
     .command(drillCommand(ctx))
+    .command(reportCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()
     .recommendCommands()
