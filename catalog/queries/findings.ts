@@ -128,6 +128,16 @@ export async function resolveRepaired(db: CatalogDb, site: string, key: string, 
   return rows.length;
 }
 
+/** Resolves the open unexpected finding of an object removed at the operator's request as gone. */
+export async function resolveGone(db: CatalogDb, site: string, key: string): Promise<void> {
+  const sid = await siteId(db, site);
+  await db.query(
+    `update findings set resolved_at = now(), resolution = 'gone'
+     where site_id = $1 and object_key = $2 and kind = 'unexpected' and resolved_at is null`,
+    [sid, key],
+  );
+}
+
 export interface ExpectedAtSite {
   packs: Map<Hex64, { size: number; verifiedAt: Date | null }>;
   snapshots: Set<Hex64>;

@@ -27,6 +27,7 @@ import { openSite } from '../wiring.ts';
 interface Args {
   site: string[] | undefined;
   'dry-run': boolean;
+  'remove-unexpected': boolean;
   timeout: number;
   json: boolean;
 }
@@ -39,6 +40,11 @@ export function repairCommand(ctx: CliContext): CommandModule<object, Args> {
       y
         .option('site', { type: 'string', array: true, describe: 'only these registered sites a,b (default: every site with open findings)' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'show what would be copied from where, write nothing' })
+        .option('remove-unexpected', {
+          type: 'boolean',
+          default: false,
+          describe: 'also delete unexpected objects whose key is no georep name (after a second listing and a HEAD)',
+        })
         .option('timeout', { type: 'number', default: 30, describe: 'seconds a site may take to answer one request' })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
@@ -78,6 +84,7 @@ export function repairCommand(ctx: CliContext): CommandModule<object, Args> {
                   sources,
                   findings,
                   apply,
+                  removeUnexpected: args['remove-unexpected'],
                   actor: auditActor(ctx),
                   clock: ctx.clock,
                 })),
@@ -109,8 +116,8 @@ function printRepair(ctx: CliContext, outcomes: readonly RepairOutcome[], apply:
   const count = (s: string): number => outcomes.filter((o) => o.state === s).length;
   lines.push(
     apply
-      ? `repair: ${count('repaired')} repaired, ${count('unhealed')} could not be healed, ${count('left')} left alone`
-      : `repair --dry-run: ${count('would-repair')} would be repaired, ${count('unhealed')} could not be, ${count('left')} left alone; nothing written`,
+      ? `repair: ${count('repaired')} repaired, ${count('removed')} removed, ${count('unhealed')} could not be healed, ${count('left')} left alone`
+      : `repair --dry-run: ${count('would-repair')} would be repaired, ${count('would-remove')} removed, ${count('unhealed')} could not be, ${count('left')} left alone; nothing written`,
   );
   print(ctx, lines.join('\n'));
 }

@@ -6,14 +6,17 @@
 // site must report the size and give back bytes whose SHA-256 is the name. Only then is the
 // finding resolved as repaired.
 //
-// Never deleted: `unexpected` objects are reported and left alone (a listing is no proof that
-// nothing needs them, and repair's job is to add what is missing, not to remove). `unreadable`
+// Deleting is not repair's job: `unexpected` objects are reported and left alone, except with
+// removeUnexpected, and then only an object whose key is no georep object name at all (a stray
+// file: no reader ever asks for such a key, so nothing can need it), after a fresh listing still
+// shows it and a HEAD confirms it. A pack no index describes is never removed here, even on
+// request: a writer in flight may be about to index it (that is prune's two-phase job). `unreadable`
 // findings are skipped: verify again once the site answers. A finding on a manifest whose blobs
 // no index at the site describes is healed through the packs and index objects it names: that
 // is left to `georep ship` and reported as such.
 import type { CatalogDb } from '../../catalog/db.ts';
 import { appendAudit } from '../../catalog/queries/audit.ts';
-import { notePackChecks, resolveRepaired, type FindingKind, type FindingRecord } from '../../catalog/queries/findings.ts';
+import { notePackChecks, resolveGone, resolveRepaired, type FindingKind, type FindingRecord } from '../../catalog/queries/findings.ts';
 import type { Clock } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import { sha256Hex } from '../../repository/crypto/hash.ts';
@@ -31,11 +34,13 @@ export interface RepairInput {
   /** The target's open findings. */
   findings: readonly FindingRecord[];
   apply: boolean;
+  /** Delete unexpected objects whose key is no georep name, after a second listing and a HEAD. */
+  removeUnexpected?: boolean;
   actor: string;
   clock: Clock;
 }
 
-export type RepairState = 'repaired' | 'would-repair' | 'unhealed' | 'left';
+export type RepairState = 'repaired' | 'would-repair' | 'removed' | 'would-remove' | 'unhealed' | 'left';
 
 export interface RepairOutcome {
   site: string;
@@ -53,6 +58,10 @@ export async function repairSite(input: RepairInput): Promise<RepairOutcome[]> {
   const out: RepairOutcome[] = [];
   for (const [key, kinds] of byKey) {
     const base = { site: input.target.name, key, kinds };
+    if (kinds.includes('unexpected') && input.removeUnexpected === true && classifyKey(key).type === 'foreign') {
+      out.push(await removeStray(input, key, kinds));
+      continue;
+    }
     if (!kinds.some((k) => HEALABLE.includes(k))) {
       out.push({ ...base, state: 'left', detail: kinds.includes('unexpected') ? 'unexpected objects are reported, never deleted by repair' : 'the site did not answer: verify again once it does' });
       continue;
@@ -93,6 +102,25 @@ async function repairObject(input: RepairInput, key: string, kinds: FindingKind[
     details: { key, kinds, from: fetched.from, bytes: fetched.bytes.byteLength, ...(retention === undefined ? {} : { retainUntil: retention.until.toISOString() }) },
   });
   return { ...base, state: 'repaired', from: fetched.from, detail: `${fetched.bytes.byteLength} bytes from ${fetched.from}, read back and hash-checked` };
+}
+
+async function removeStray(input: RepairInput, key: string, kinds: FindingKind[]): Promise<RepairOutcome> {
+  const { site, name } = input.target;
+  const base = { site: name, key, kinds };
+  try {
+    let listed = false;
+    for await (const info of site.list(key)) if (info.key === key) listed = true;
+    if (!listed || !(await present(site, key))) {
+      return { ...base, state: 'left', detail: 'no longer there (a second listing or a HEAD does not show it): verify again' };
+    }
+    if (!input.apply) return { ...base, state: 'would-remove', detail: 'not a georep object name; confirmed by a second listing and a HEAD' };
+    await site.delete(key);
+  } catch (err) {
+    return { ...base, state: 'unhealed', detail: `could not remove it: ${describeError(err)}` };
+  }
+  await resolveGone(input.db, name, key);
+  await appendAudit(input.db, { actor: input.actor, action: 'repair.remove', subject: name, details: { key } });
+  return { ...base, state: 'removed', detail: 'not a georep object name; removed after a second listing and a HEAD confirmed it' };
 }
 
 async function present(site: Site, key: string): Promise<boolean> {
