@@ -150,12 +150,13 @@ export async function checkDeep(
     groups.pack.filter((p) => chosen.has(p.id)),
     async (o) => {
       const bytes = await fetch(o, 4 * 1024 ** 3);
+      // Downloaded (sound or not): fetch() marks what it got bytes for as examined at deep.
+      if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
       if (bytes === undefined) return;
       try {
         const pack = readPack(key, bytes, o.id);
         let blobs = 0;
         for (const _ of pack.blobs()) blobs++;
-        scrub.stats.packsRead++;
         if (blobs === pack.description.blobs.length) scrub.soundPacks.push(o.id);
       } catch (err) {
         damaged(o, err);
