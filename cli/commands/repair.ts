@@ -21,7 +21,9 @@ import { georepHome } from '../home.ts';
 import { withRun } from '../run-record.ts';
 import { capabilitiesOf } from '../site-registry.ts';
 import { parseTargets } from '../ship-session.ts';
-import { openRecords, resolveScope } from '../verify-session.ts';
+import { openKeyRepository, openRecords, resolveScope } from '../verify-session.ts';
+import { readPassword } from '../password.ts';
+import type { Repository } from '../../repository/repository.ts';
 import { openSite } from '../wiring.ts';
 
 interface Args {
@@ -58,6 +60,10 @@ export function repairCommand(ctx: CliContext): CommandModule<object, Args> {
         try {
           await withRun(ctx, db, { kind: 'repair', details: { apply } }, async () => {
             const outcomes: RepairOutcome[] = [];
+            // The password is read only when a manifest's index objects need healing (encrypted).
+            let key: Promise<Repository | undefined> | undefined;
+            const openKey = (): Promise<Repository | undefined> =>
+              (key ??= readPassword(ctx, { purpose: 'repository password' }).then((pw) => openKeyRepository(ctx, opened.sites, pw)));
             for (const record of scope.records) {
               const findings = await listOpenFindings(db, { site: record.name });
               if (findings.length === 0) continue;
@@ -85,6 +91,7 @@ export function repairCommand(ctx: CliContext): CommandModule<object, Args> {
                   findings,
                   apply,
                   removeUnexpected: args['remove-unexpected'],
+                  openKey,
                   actor: auditActor(ctx),
                   clock: ctx.clock,
                 })),

@@ -4,7 +4,8 @@
 // - a stopped gateway: verify says unreadable there, never missing or corrupt, in bounded time,
 //   and the other sites verify clean;
 // - a damage matrix at one Ceph site (a bit flipped in a pack, a pack truncated, one deleted, two
-//   swapped, a stray object added): list and checksum see what they can, deep finds every case
+//   swapped, a stray object added, an index object deleted): list and checksum see what they can,
+//   deep finds every case
 //   with the right kind at that site only; repair heals them from the other sites; deep is clean
 //   afterwards and a restore from the repaired site alone is byte-identical;
 // - --sample 25% over four runs reads every pack of a site at least once.
@@ -115,6 +116,7 @@ describe('georep verify / repair', () => {
   it('damage matrix at one site: found with the right kind there only, repaired from the others, restorable from it alone', async () => {
     const b = await openUrl(urls.b!);
     let keys: string[];
+    let manifest: string;
     try {
       const packs = await packKeys(b);
       expect(packs.length).toBeGreaterThanOrEqual(5);
@@ -134,6 +136,14 @@ describe('georep verify / repair', () => {
       await b.put(swapA, y);
       await b.put(swapB, x);
       await b.put('notes/stray.txt', Buffer.from('left here by someone\n'));
+      // The snapshot's index object: its blobs are then in no index at the site.
+      const index: string[] = [];
+      for await (const info of b.list('index/')) index.push(info.key);
+      await b.delete(index[0]!);
+      const manifests: string[] = [];
+      for await (const info of b.list('snapshots/')) manifests.push(info.key);
+      expect(manifests).toHaveLength(1);
+      manifest = manifests[0]!;
     } finally {
       await b.close();
     }
@@ -171,6 +181,7 @@ describe('georep verify / repair', () => {
         ['corrupt', swapA],
         ['corrupt', swapB],
         ['unexpected', 'notes/stray.txt'],
+        ['missing', manifest],
       ].sort(),
     );
     for (const site of ['a', 'c', 'd', 'e']) expect(kindsAt(deep, site), site).toEqual([]);
@@ -179,13 +190,13 @@ describe('georep verify / repair', () => {
 
     const dry = await ok(['repair', '--site', 'b', '--dry-run', '--json']);
     const planned = (JSON.parse(dry.stdout) as { outcomes: { key: string; state: string }[] }).outcomes;
-    expect(planned.filter((o) => o.state === 'would-repair').map((o) => o.key).sort()).toEqual([flip, cut, gone, swapA, swapB].sort());
+    expect(planned.filter((o) => o.state === 'would-repair').map((o) => o.key).sort()).toEqual([flip, cut, gone, swapA, swapB, manifest].sort());
     expect(planned.find((o) => o.key === 'notes/stray.txt')?.state).toBe('left');
 
     const repaired = JSON.parse((await ok(['repair', '--site', 'b', '--remove-unexpected', '--json'])).stdout) as {
       outcomes: { key: string; state: string; from?: string }[];
     };
-    expect(repaired.outcomes.filter((o) => o.state === 'repaired').map((o) => o.key).sort()).toEqual([flip, cut, gone, swapA, swapB].sort());
+    expect(repaired.outcomes.filter((o) => o.state === 'repaired').map((o) => o.key).sort()).toEqual([flip, cut, gone, swapA, swapB, manifest].sort());
     expect(repaired.outcomes.find((o) => o.key === 'notes/stray.txt')?.state).toBe('removed');
     expect(repaired.outcomes.every((o) => o.from === undefined || o.from !== 'b')).toBe(true);
 

@@ -12,8 +12,8 @@
 // shows it and a HEAD confirms it. A pack no index describes is never removed here, even on
 // request: a writer in flight may be about to index it (that is prune's two-phase job). `unreadable`
 // findings are skipped: verify again once the site answers. A finding on a manifest whose blobs
-// no index at the site describes is healed through the packs and index objects it names: that
-// is left to `georep ship` and reported as such.
+// no index at the site describes is healed by heal-index.ts (with the key); a site without any key
+// file gets every key file of a healthy site (each checked against its name).
 import type { CatalogDb } from '../../catalog/db.ts';
 import { appendAudit } from '../../catalog/queries/audit.ts';
 import { notePackChecks, resolveGone, resolveRepaired, type FindingKind, type FindingRecord } from '../../catalog/queries/findings.ts';
@@ -21,8 +21,10 @@ import type { Clock } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
 import { sha256Hex } from '../../repository/crypto/hash.ts';
 import type { Site } from '../../sites/site.ts';
+import type { Repository } from '../../repository/repository.ts';
 import { classifyKey } from '../scrub/object-names.ts';
 import { fetchHealthy, type Source } from './fetch-healthy.ts';
+import { healManifest } from './heal-index.ts';
 
 const HEALABLE: readonly FindingKind[] = ['missing', 'corrupt', 'wrong-size'];
 
@@ -34,6 +36,11 @@ export interface RepairInput {
   /** The target's open findings. */
   findings: readonly FindingRecord[];
   apply: boolean;
+  /**
+   * The repository opened with the password, asked for only when a manifest's missing index
+   * objects are to be healed (they are encrypted); repair needs no password otherwise.
+   */
+  openKey?: () => Promise<Repository | undefined>;
   /** Delete unexpected objects whose key is no georep name, after a second listing and a HEAD. */
   removeUnexpected?: boolean;
   actor: string;
@@ -67,7 +74,11 @@ export async function repairSite(input: RepairInput): Promise<RepairOutcome[]> {
       continue;
     }
     if (key.startsWith('snapshots/') && kinds.includes('missing') && (await present(input.target.site, key))) {
-      out.push({ ...base, state: 'left', detail: 'the manifest is there but blobs it needs are in no index at the site: georep ship --to this site sends the index objects and packs it lacks' });
+      out.push(await healIndex(input, key, kinds));
+      continue;
+    }
+    if (key === 'keys/') {
+      out.push(await copyKeyFiles(input, kinds));
       continue;
     }
     out.push(await repairObject(input, key, kinds));
@@ -102,6 +113,50 @@ async function repairObject(input: RepairInput, key: string, kinds: FindingKind[
     details: { key, kinds, from: fetched.from, bytes: fetched.bytes.byteLength, ...(retention === undefined ? {} : { retainUntil: retention.until.toISOString() }) },
   });
   return { ...base, state: 'repaired', from: fetched.from, detail: `${fetched.bytes.byteLength} bytes from ${fetched.from}, read back and hash-checked` };
+}
+
+async function healIndex(input: RepairInput, key: string, kinds: FindingKind[]): Promise<RepairOutcome> {
+  const base = { site: input.target.name, key, kinds };
+  if (!input.apply) return { ...base, state: 'would-repair', detail: 'would copy the index objects (and packs) it needs that the site lacks from a healthy site' };
+  const from = await input.openKey?.();
+  if (from === undefined) {
+    return { ...base, state: 'unhealed', detail: 'blobs it needs are in no index object here; healing that needs the repository opened with the password' };
+  }
+  const healed = await healManifest({ target: input.target, sources: input.sources, from, snapshot: key.slice('snapshots/'.length) });
+  if (!healed.ok) return { ...base, state: 'unhealed', detail: healed.why };
+  await resolveRepaired(input.db, input.target.name, key, ['missing']);
+  await appendAudit(input.db, { actor: input.actor, action: 'repair.index', subject: input.target.name, details: { key, from: healed.from, copied: healed.copied } });
+  return { ...base, state: 'repaired', from: healed.from, detail: `copied ${healed.copied.join(', ')} from ${healed.from}, each hash-checked` };
+}
+
+async function copyKeyFiles(input: RepairInput, kinds: FindingKind[]): Promise<RepairOutcome> {
+  const base = { site: input.target.name, key: 'keys/', kinds };
+  for (const source of input.sources) {
+    const keys: string[] = [];
+    try {
+      for await (const info of source.site.list('keys/')) if (classifyKey(info.key).type === 'key') keys.push(info.key);
+    } catch {
+      continue;
+    }
+    if (keys.length === 0) continue;
+    if (!input.apply) return { ...base, state: 'would-repair', from: source.name, detail: `would copy ${keys.length} key file(s)` };
+    let copied = 0;
+    for (const k of keys) {
+      const fetched = await fetchHealthy(k, [source]);
+      if (!fetched.ok) continue;
+      try {
+        await input.target.site.put(k, fetched.bytes);
+        if (sha256Hex(await input.target.site.get(k)) === sha256Hex(fetched.bytes)) copied++;
+      } catch (err) {
+        return { ...base, state: 'unhealed', detail: `writing key file ${k} failed: ${describeError(err)}` };
+      }
+    }
+    if (copied === 0) continue;
+    await resolveRepaired(input.db, input.target.name, 'keys/', ['missing']);
+    await appendAudit(input.db, { actor: input.actor, action: 'repair.object', subject: input.target.name, details: { key: 'keys/', from: source.name, keyFiles: copied } });
+    return { ...base, state: 'repaired', from: source.name, detail: `${copied} key file(s) copied from ${source.name}, hash-checked` };
+  }
+  return { ...base, state: 'unhealed', detail: 'no other site holds a sound key file' };
 }
 
 async function removeStray(input: RepairInput, key: string, kinds: FindingKind[]): Promise<RepairOutcome> {

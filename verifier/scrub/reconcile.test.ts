@@ -47,6 +47,13 @@ describe('reconcile', () => {
     expect(sampled.resolve.map((r) => r.id)).toEqual([2, 3, 4, 5]);
   });
 
+  it('a missing found by deep (a manifest whose blobs no index describes) is cleared by deep only', () => {
+    const manifest = `snapshots/${hex('f')}`;
+    const open: OpenFinding[] = [{ id: 9, key: manifest, kind: 'missing', level: 'deep' }];
+    expect(reconcile(open, scrub('list', [], [[manifest, 'list']])).resolve).toEqual([]);
+    expect(reconcile(open, scrub('deep', [], [[manifest, 'deep']])).resolve).toEqual([{ id: 9, resolution: 'sound' }]);
+  });
+
   it('keeps a wrong size open while the content is found corrupt', () => {
     const open: OpenFinding[] = [{ id: 7, key: pack('a'), kind: 'wrong-size', level: 'list' }];
     const r = reconcile(open, scrub('deep', [{ key: pack('a'), kind: 'corrupt', detail: '' }], [[pack('a'), 'deep']]));

@@ -2,7 +2,8 @@
 // catalog/queries/findings.ts). A finding seen again stays open (last seen moves); a new one is
 // opened; an open one this run did not see is resolved only when this run proves it:
 // - unreadable: the site answered this whole run: 'sound'.
-// - missing: the key was examined and is there now: 'sound' (whatever else is wrong with it).
+// - missing: the key was examined at the finding's level (or above) and is there now: 'sound'
+//   (whatever else is wrong with it).
 // - wrong-size, corrupt: the key was examined at a level that can see it (corrupt found by
 //   checksum needs checksum or deep, by deep needs deep) and this run found nothing wrong with it.
 // - unexpected: gone from a complete listing: 'gone'; still there and examined at its level with
@@ -59,7 +60,9 @@ function decide(
     case 'unreadable':
       return 'sound';
     case 'missing':
-      return examinedAt !== undefined ? 'sound' : undefined;
+      // Presence is a fact whatever else is wrong with the object; but a deep finding (a manifest
+      // whose blobs no index here describes) is about more than presence: only deep clears it.
+      return examinedAt !== undefined && levelRank(examinedAt) >= levelRank(f.level) ? 'sound' : undefined;
     case 'unexpected':
       if (listed !== undefined && !listed.has(f.key)) return 'gone';
       return examinedAt !== undefined && levelRank(examinedAt) >= levelRank(f.level) && !wrongNow ? 'sound' : undefined;
