@@ -169,3 +169,52 @@ describe('repair of config, and of an object damaged everywhere (three folders)'
     for (const s of again.sites) expect(s.findings.map((f) => [f.kind, f.key])).toEqual([['corrupt', key]]);
   }, 120_000);
 });
+
+describe('verify --contract', () => {
+  it("verifies the sites of the contract's placement and snapshots, not the others", async () => {
+    const home = path.join(tmp, 'contract-home');
+    const env = { GEOREP_HOME: home, GEOREP_PASSWORD: PASSWORD };
+    const ok = async (args: string[], code = 0): Promise<CliResult> => {
+      const r = await runCli(args, { env });
+      if (r.code !== code) throw new Error(`georep ${args.join(' ')} exited ${r.code}, not ${code}\n${r.stderr}${r.stdout}`);
+      return r;
+    };
+    const urls: Record<string, string> = {};
+    for (const [name, lat, lon, region] of [
+      ['chengdu-a', '30.66', '104.07', 'sichuan'],
+      ['xian-c', '34.34', '108.94', 'shaanxi'],
+      ['other', '31.23', '121.47', 'shanghai'],
+    ] as const) {
+      urls[name] = (await folderSite(tmp, name)).url;
+      await ok(['site', 'add', name, urls[name]!, '--region', region, '--lat', lat, '--lon', lon, '--jurisdiction', 'CN', '--no-probe']);
+    }
+    await ok(['init', '--site', urls['chengdu-a']!, ...FAST_KDF, '--chunk-avg', '16384', '--pack-size', '65536']);
+    const source = path.join(tmp, 'shelters');
+    await mkdir(source);
+    await writeFile(path.join(source, 'registry.csv'), 'shelter,beds\nschool,100\n');
+    const file = path.join(tmp, 'shelters.yaml');
+    await writeFile(
+      file,
+      [
+        'contract: shelters',
+        `dataset: { name: shelters, source: { type: directory, path: ${source} } }`,
+        'schedule: "0 * * * *"',
+        'rpo: 2h',
+        'copies: 2',
+        'placement: { sites: [chengdu-a, xian-c], minRegions: 2, minDistanceKm: 300, jurisdictions: [CN] }',
+        'retention: { last: 1 }',
+        '',
+      ].join('\n'),
+    );
+    await ok(['policy', 'apply', file]);
+    await ok(['snapshot', '--contract', 'shelters']);
+    await ok(['snapshot', source, '--to', 'chengdu-a,other']);
+    const r = JSON.parse((await ok(['verify', '--contract', 'shelters', '--level', 'deep', '--json'])).stdout) as {
+      findings: number;
+      sites: { site: string }[];
+    };
+    expect(r.sites.map((s) => s.site).sort()).toEqual(['chengdu-a', 'xian-c']);
+    expect(r.findings).toBe(0);
+    expect((await ok(['verify', '--contract', 'nope'], 2)).stderr).toContain("no contract named 'nope'");
+  }, 60_000);
+});
