@@ -166,14 +166,17 @@ export async function expectedAt(db: CatalogDb, site: string): Promise<ExpectedA
 }
 
 /**
- * Records what a scrub learnt about the catalog's packs at a site: packs read sound get
- * verified_at = now() and state present; packs found missing or damaged get that state. Packs the
+ * Records what a scrub or repair learnt about the catalog's packs at a site: packs read sound
+ * (deep: every blob authenticated) get verified_at = now() and state present; packs replaced by
+ * repair (hash-checked, not decrypted) get state present and verified_at cleared, so a sampled
+ * verify reads them first; packs found missing or
+ * damaged get that state. Packs the
  * catalog does not record at the site are left alone (nothing to stamp).
  */
 export async function notePackChecks(
   db: CatalogDb,
   site: string,
-  checks: { sound?: readonly Hex64[]; missing?: readonly Hex64[]; damaged?: readonly Hex64[] },
+  checks: { sound?: readonly Hex64[]; replaced?: readonly Hex64[]; missing?: readonly Hex64[]; damaged?: readonly Hex64[] },
 ): Promise<void> {
   const sid = await siteId(db, site);
   const update = async (packs: readonly Hex64[] | undefined, set: string): Promise<void> => {
@@ -185,6 +188,7 @@ export async function notePackChecks(
     );
   };
   await update(checks.sound, `state = 'present', verified_at = now()`);
+  await update(checks.replaced, `state = 'present', verified_at = null`);
   await update(checks.missing, `state = 'missing'`);
   await update(checks.damaged, `state = 'damaged'`);
 }

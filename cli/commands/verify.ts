@@ -54,7 +54,9 @@ export function verifyCommand(ctx: CliContext): CommandModule<object, Args> {
       const password = level === 'deep' ? await readPassword(ctx, { purpose: 'repository password' }) : undefined;
       await withCatalog(ctx, async (db) => {
         const scope = await resolveScope(db, { sites: names, contract: args.contract });
-        const refs = level === 'checksum' ? scope.all.filter((r) => !scope.records.includes(r)) : [];
+        // The other registered sites: checksum compares ETags with them, deep may open the key there
+        // (the site being verified may be the one whose config or key files are damaged).
+        const refs = level === 'list' ? [] : scope.all.filter((r) => !scope.records.some((t) => t.name === r.name));
         const opened = await openRecords(ctx, [...scope.records, ...refs], args.timeout * 1000);
         try {
           const targets = opened.sites.slice(0, scope.records.length);

@@ -105,7 +105,9 @@ async function repairObject(input: RepairInput, key: string, kinds: FindingKind[
     return { ...base, state: 'unhealed', from: fetched.from, detail: `writing the healthy copy failed: ${describeError(err)}` };
   }
   await resolveRepaired(input.db, target.name, key, HEALABLE);
-  if (name.type === 'pack') await notePackChecks(input.db, target.name, { sound: [name.id] });
+  // Present again, but not verified: the bytes are the shipped ones (hash = name), their blobs were
+  // not authenticated here. verified_at is cleared so that the next sampled deep verify reads it first.
+  if (name.type === 'pack') await notePackChecks(input.db, target.name, { replaced: [name.id] });
   await appendAudit(input.db, {
     actor: input.actor,
     action: 'repair.object',
