@@ -88,6 +88,8 @@ export interface OpenNamedSiteOptions {
   bandwidth?: TokenBucket;
   /** Object Lock what georep writes under these prefixes (a contract's immutability). */
   retention?: RetentionRule;
+  /** Attempts per operation; default the retry wrapper's. */
+  maxAttempts?: number;
 }
 
 export interface NamedSite {
@@ -124,6 +126,7 @@ export async function openSiteRecord(
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(bandwidth === undefined ? {} : { bandwidth }),
     ...(options.retention === undefined ? {} : { retention: options.retention }),
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   });
   return { record, location, site };
 }

@@ -57,10 +57,18 @@ export interface OpenedSites {
   close(): Promise<void>;
 }
 
+/**
+ * Three attempts per request: with the scrub giving a site up after 3 unreadable answers in a row
+ * (requests run 4 at a time), a dead site costs about 3 x the timeout, not minutes per object.
+ */
+const ATTEMPTS = 3;
+
 export async function openRecords(ctx: CliContext, records: readonly SiteRecord[], timeoutMs: number): Promise<OpenedSites> {
   const sites: OpenedSites['sites'] = [];
   try {
-    for (const record of records) sites.push({ name: record.name, site: (await openSiteRecord(ctx, record, { timeoutMs })).site });
+    for (const record of records) {
+      sites.push({ name: record.name, site: (await openSiteRecord(ctx, record, { timeoutMs, maxAttempts: ATTEMPTS })).site });
+    }
   } catch (err) {
     await Promise.all(sites.map((s) => s.site.close().catch(() => undefined)));
     throw err;

@@ -99,7 +99,7 @@ describe('georep verify / repair', () => {
       const t0 = performance.now();
       const r = await verify(['--level', 'deep', '--timeout', '1'], 1);
       const seconds = (performance.now() - t0) / 1000;
-      expect(seconds).toBeLessThan(45);
+      expect(seconds).toBeLessThan(30);
       const e = r.sites.find((s) => s.site === 'e')!;
       expect(e.complete).toBe(false);
       expect(e.findings.length).toBeGreaterThan(0);
