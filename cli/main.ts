@@ -22,6 +22,8 @@ import { siteCommand } from './commands/site.ts';
 import { snapshotCommand } from './commands/snapshot.ts';
 import { snapshotsCommand } from './commands/snapshots.ts';
 import { statusCommand } from './commands/status.ts';
+import { verifyCommand } from './commands/verify.ts';
+import { repairCommand } from './commands/repair.ts';
 
 export async function run(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
   const env = overrides.env ?? process.env;
@@ -53,6 +55,8 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(extendLocksCommand(ctx))
     .command(catalogCommand(ctx))
     .command(pruneCommand(ctx))
+    .command(verifyCommand(ctx))
+    .command(repairCommand(ctx))
     .command(drillCommand(ctx))
     .command(reportCommand(ctx))
     .demandCommand(1, 'name a command; see georep --help')

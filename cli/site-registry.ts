@@ -90,6 +90,8 @@ export interface OpenNamedSiteOptions {
   alsoPacedBy?: TokenBucket;
   /** Object Lock what georep writes under these prefixes (a contract's immutability). */
   retention?: RetentionRule;
+  /** Attempts per operation; default the retry wrapper's. */
+  maxAttempts?: number;
 }
 
 export interface NamedSite {
@@ -126,6 +128,7 @@ export async function openSiteRecord(
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     bandwidth: [bandwidth, options.alsoPacedBy].filter((b): b is TokenBucket => b !== undefined),
     ...(options.retention === undefined ? {} : { retention: options.retention }),
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
   });
   return { record, location, site };
 }

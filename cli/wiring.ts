@@ -45,6 +45,8 @@ export interface OpenSiteOptions {
   bandwidth?: TokenBucket | readonly TokenBucket[];
   /** Object Lock what georep writes under these prefixes (a contract's immutability). */
   retention?: RetentionRule;
+  /** Attempts per operation (default RETRY_DEFAULTS.maxAttempts): verify takes fewer, to bound a dead site. */
+  maxAttempts?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -88,6 +90,7 @@ export async function openSiteAt(
     concurrency: options.concurrency ?? 8,
     ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
     ...(options.retention === undefined ? {} : { retention: options.retention }),
+    ...(options.maxAttempts === undefined ? {} : { retry: { maxAttempts: options.maxAttempts } }),
   });
 }
 

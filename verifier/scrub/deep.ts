@@ -1,0 +1,192 @@
+// The deep level: download, hash, decrypt, check. Proves, for every object it reads, that the bytes
+// are the ones the name promises (SHA-256 of the bytes = the name: a flipped bit, a truncation or
+// an object swapped under another's name are all `corrupt`), and that they are what a key holder
+// wrote: config, index objects and manifests authenticate and validate, key files parse, every
+// pack's trailer and header authenticate and every blob in it authenticates, decompresses and
+// hashes (HMAC) to its id. Packs may be sampled (sample.ts); everything else is always read.
+// Then every manifest's trees are walked through the site's own index (tree-walk.ts).
+import { describeError } from '../../core/errors.ts';
+import { sha256Hex } from '../../repository/crypto/hash.ts';
+import { FormatError, IntegrityError, NoRepositoryError } from '../../repository/errors.ts';
+import { decodeIndex, MasterIndex } from '../../repository/index.ts';
+import { describeKeyFile, MAX_KEY_FILE_BYTES } from '../../repository/keyfile.ts';
+import { decodeObject, OBJECT_LIMITS } from '../../repository/object-codec.ts';
+import { readPack } from '../../repository/pack/reader.ts';
+import { Repository } from '../../repository/repository.ts';
+import { validateSnapshot } from '../../repository/snapshot.ts';
+import type { Hex64, SnapshotManifest } from '../../repository/types.ts';
+import type { Site } from '../../sites/site.ts';
+import { Semaphore } from '../../sites/wrappers/semaphore.ts';
+import type { ScrubGuard } from './guard.ts';
+import type { Listing } from './listing.ts';
+import { classifyKey } from './object-names.ts';
+import { samplePacks } from './sample.ts';
+import { walkManifests } from './tree-walk.ts';
+import type { Expected, SiteScrub } from './types.ts';
+
+export interface DeepOptions {
+  /** The repository opened (with the password) at some site: its key checks every object here. */
+  from: Repository;
+  /** Read only this percentage of the packs, those verified longest ago first. */
+  samplePercent?: number;
+}
+
+type Named = { key: string; id: Hex64; size: number };
+
+export async function checkDeep(
+  site: Site,
+  guard: ScrubGuard,
+  listing: Listing,
+  expected: Expected,
+  options: DeepOptions,
+  scrub: SiteScrub,
+  concurrency: number,
+): Promise<void> {
+  const key = options.from.key;
+  const limit = new Semaphore(concurrency);
+  const corrupt = (k: string, detail: string): void => void scrub.findings.push({ key: k, kind: 'corrupt', detail });
+  const groups = { key: [] as Named[], index: [] as Named[], snapshot: [] as Named[], pack: [] as Named[] };
+  for (const [k, info] of listing.objects) {
+    const name = classifyKey(k);
+    if (name.type === 'key' || name.type === 'index' || name.type === 'snapshot' || name.type === 'pack') {
+      groups[name.type].push({ key: k, id: name.id, size: info.size });
+    }
+  }
+
+  /** The object's bytes if they hash to its name; undefined (with a finding) otherwise. */
+  const fetch = async (o: Named, max: number): Promise<Buffer | undefined> => {
+    if (o.size === 0) {
+      corrupt(o.key, 'the object is empty (0 bytes)');
+      return undefined;
+    }
+    if (o.size > max) {
+      corrupt(o.key, `${o.size} bytes, more than such an object may be (${max})`);
+      return undefined;
+    }
+    const got = await guard.attempt(o.key, () => site.get(o.key, { range: { offset: 0, length: o.size + 1 } }));
+    if (!got.ok) {
+      if (got.notFound && expectedHas(expected, o.key)) scrub.findings.push({ key: o.key, kind: 'missing', detail: 'listed, but gone when read' });
+      return undefined;
+    }
+    scrub.stats.objects++;
+    scrub.stats.bytes += got.value.byteLength;
+    scrub.examined.set(o.key, 'deep');
+    const hash = sha256Hex(got.value);
+    if (hash !== o.id) {
+      const recorded = o.key.startsWith('data/') ? expected.packs.get(o.id)?.size : undefined;
+      const sizes = recorded !== undefined && recorded !== got.value.byteLength ? ` (${got.value.byteLength} bytes; ${recorded} recorded)` : '';
+      corrupt(o.key, `its bytes do not match its name: SHA-256 is ${hash.slice(0, 16)}…${sizes}`);
+      return undefined;
+    }
+    return got.value;
+  };
+  const each = <T>(items: T[], fn: (item: T) => Promise<void>): Promise<unknown> => Promise.all(items.map((i) => limit.run(() => fn(i))));
+  const damaged = (o: Named, err: unknown): void => {
+    if (err instanceof IntegrityError || err instanceof FormatError) corrupt(o.key, describeError(err));
+    else throw err;
+  };
+
+  // config: not content-addressed; it must authenticate with the key and name the same repository.
+  let repo: Repository | undefined;
+  if (listing.objects.has('config')) {
+    try {
+      const opened = await guard.attempt('config', () => Repository.openWith(site, options.from));
+      if (opened.ok) {
+        repo = opened.value;
+        scrub.examined.set('config', 'deep');
+      }
+    } catch (err) {
+      if (err instanceof NoRepositoryError) scrub.findings.push({ key: 'config', kind: 'missing', detail: 'gone when read' });
+      else damaged({ key: 'config', id: '', size: 0 }, err);
+    }
+  }
+
+  await each(groups.key, async (o) => {
+    const bytes = await fetch(o, MAX_KEY_FILE_BYTES);
+    if (bytes === undefined) return;
+    try {
+      describeKeyFile(bytes, o.key);
+    } catch (err) {
+      damaged(o, err);
+    }
+  });
+
+  const index = new MasterIndex();
+  const described = new Set<Hex64>();
+  let indexDamaged = 0;
+  await each(groups.index, async (o) => {
+    const bytes = await fetch(o, OBJECT_LIMITS.index);
+    if (bytes === undefined) return void indexDamaged++;
+    try {
+      for (const pack of decodeIndex(decodeObject(key, 'index', bytes, o.key), o.key)) {
+        index.addPack(pack);
+        described.add(pack.id);
+      }
+    } catch (err) {
+      indexDamaged++;
+      damaged(o, err);
+    }
+  });
+
+  const manifests: { id: Hex64; manifest: SnapshotManifest }[] = [];
+  await each(groups.snapshot, async (o) => {
+    const bytes = await fetch(o, OBJECT_LIMITS.snapshot);
+    if (bytes === undefined) return;
+    try {
+      manifests.push({ id: o.id, manifest: validateSnapshot(decodeObject(key, 'snapshot', bytes, o.key), o.key) });
+    } catch (err) {
+      damaged(o, err);
+    }
+  });
+
+  const chosen =
+    options.samplePercent === undefined
+      ? new Set(groups.pack.map((p) => p.id))
+      : samplePacks(groups.pack.map((p) => ({ id: p.id, verifiedAt: expected.packs.get(p.id)?.verifiedAt ?? null })), options.samplePercent);
+  if (options.samplePercent !== undefined) {
+    scrub.notes.push(`sampled ${chosen.size} of ${groups.pack.length} packs (${options.samplePercent}%, least recently verified first)`);
+  }
+  await each(
+    groups.pack.filter((p) => chosen.has(p.id)),
+    async (o) => {
+      const bytes = await fetch(o, 4 * 1024 ** 3);
+      // Downloaded (sound or not): fetch() marks what it got bytes for as examined at deep.
+      if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
+      if (bytes === undefined) return;
+      try {
+        const pack = readPack(key, bytes, o.id);
+        let blobs = 0;
+        for (const _ of pack.blobs()) blobs++;
+        if (blobs === pack.description.blobs.length) scrub.soundPacks.push(o.id);
+      } catch (err) {
+        damaged(o, err);
+      }
+    },
+  );
+
+  if (indexDamaged === 0) {
+    for (const p of groups.pack) {
+      if (described.has(p.id) || expected.packs.has(p.id)) continue;
+      scrub.findings.push({
+        key: p.key,
+        kind: 'unexpected',
+        detail: 'no index object at the site describes this pack and the catalog does not record it here (left by an interrupted run, or put there by someone else)',
+      });
+    }
+  } else {
+    scrub.notes.push(`${indexDamaged} index objects could not be read: packs no index describes are not reported`);
+  }
+
+  if (repo === undefined) {
+    scrub.notes.push('trees not walked: the config at this site could not be opened');
+    return;
+  }
+  await walkManifests({ repo, site, guard, index, manifests, listing, scrub, concurrency });
+}
+
+function expectedHas(expected: Expected, key: string): boolean {
+  const name = classifyKey(key);
+  if (name.type === 'pack') return expected.packs.has(name.id);
+  if (name.type === 'snapshot') return expected.snapshots.has(name.id);
+  return false;
+}
