@@ -37,13 +37,16 @@ export function open(key: Uint8Array | KeyObject, nonce: Uint8Array, sealed: Uin
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
   const out = decipher.update(body);
+  let tail: Buffer;
   try {
-    return Buffer.concat([out, decipher.final()]);
+    tail = decipher.final();
   } catch {
     // Unauthenticated plaintext must never escape, not even partly.
     out.fill(0);
     return undefined;
   }
+  // GCM yields nothing at final: no need for a second copy of the whole plaintext.
+  return tail.length === 0 ? out : Buffer.concat([out, tail]);
 }
 
 function checkSizes(key: Uint8Array | KeyObject, nonce: Uint8Array): void {

@@ -3,6 +3,7 @@
 // so it is assembled whole and written with one put.
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
+import { freeIfWhole } from '../../core/gc.ts';
 import { seal, sealParts, TAG_LENGTH } from '../crypto/aead.ts';
 import { isHex64, sha256Hex } from '../crypto/hash.ts';
 import type { RootKey } from '../crypto/root-key.ts';
@@ -101,6 +102,8 @@ export class PackWriter {
     if (this.headerJson + entryJson > MAX_HEADER_PLAINTEXT) throw new RangeError('pack header would exceed 16 MiB');
     this.append(body);
     this.append(tag);
+    // The sealed copy is in the pack now; give its memory back at once (one per blob, ~1 MiB).
+    freeIfWhole(body);
     this.entries.push(entry);
     this.ids.add(id);
     this.blobBytes += storedLength;
