@@ -3,15 +3,17 @@
 // Node (Debian 12 ships 20), it re-runs itself with the Node 24 that the `node` npm package
 // installed beside it, so `npx georep` works on such a machine without a system upgrade.
 //
-// It also re-runs itself (once, ~50 ms) with glibc malloc settings for the commands that move
-// data. Their worker threads allocate and free ~1 MiB buffers (chunks, compressed and sealed
-// copies, zstd contexts) by the thousand. glibc raises its mmap threshold to the size of the
-// largest mapped block freed so far (up to 32 MiB), after which such buffers live in per-thread
-// arenas that fragment and are seldom given back: peak memory of a 1 GiB snapshot went from
-// ~450 MiB to ~300 MiB with a fixed 64 KiB threshold and two arenas, for no loss of speed
-// (docs/ARCHITECTURE.md, "Memory"). glibc reads these settings only at process start, hence the
-// re-run. A user's own GLIBC_TUNABLES or MALLOC_* settings are left alone, as are other C
-// libraries (musl has no tunables) and commands that only read a little.
+// For the commands that move data it also re-runs itself once (one more Node start, ~50 ms) with
+// memory settings that only take effect at process start (docs/ARCHITECTURE.md, "Memory"):
+// - glibc malloc: the worker threads allocate and free ~1 MiB buffers by the thousand. glibc
+//   raises its mmap threshold to the largest mapped block freed so far (up to 32 MiB), after
+//   which such buffers live in per-thread arenas that fragment and are seldom given back. A fixed
+//   64 KiB threshold and two arenas took ~100 MiB off the peak of a 1 GiB snapshot (~450 -> ~300
+//   MiB at the time), for no loss of speed. A user's own GLIBC_TUNABLES or MALLOC_* settings are
+//   left alone, as are other C libraries (musl has no tunables).
+// - V8's young generation of the main thread, 1 MiB semi-spaces instead of up to 16 MiB: it
+//   holds little that lives long, and the grown spaces cost ~40 MiB of the peak at no measurable
+//   cost in time. Not when the user chose a size (NODE_OPTIONS or node's own arguments).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=65536:glibc.malloc.arena_max=2';
+const SEMI_SPACE = '--max-semi-space-size';
 const DATA_COMMANDS = new Set(['snapshot', 'restore', 'ship', 'verify']);
 
 const args = process.argv.slice(2);
@@ -40,9 +43,9 @@ if (tooOld) {
     );
     process.exit(2);
   }
-  rerun(bundled, []);
-} else if (wantsMallocTuning()) {
-  rerun(process.execPath, process.execArgv);
+  rerun(bundled, [], memorySettings());
+} else if (memorySettings().needed) {
+  rerun(process.execPath, process.execArgv, memorySettings());
 } else {
   const main = new URL('../dist/cli/main.js', import.meta.url);
   if (!existsSync(fileURLToPath(main))) {
@@ -60,27 +63,40 @@ if (tooOld) {
   process.exitCode = await run(args);
 }
 
-/** True for a data-moving command on glibc Linux whose user set no malloc settings of their own. */
+/**
+ * What a data-moving command still lacks: the malloc settings (glibc Linux, none of the user's
+ * own) and the semi-space flag (unless the user chose one). A re-run child has both, or the
+ * user's own, so it never re-runs again.
+ */
+function memorySettings() {
+  // The first word that is not an option is the command (georep's global options take no value).
+  if (!DATA_COMMANDS.has(args.find((a) => !a.startsWith('-')))) return { needed: false, env: {}, flags: [] };
+  const env = wantsMallocTuning() ? { GLIBC_TUNABLES: MALLOC_TUNABLES } : {};
+  const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith(SEMI_SPACE));
+  const flags = chosen ? [] : [`${SEMI_SPACE}=1`];
+  return { needed: Object.keys(env).length > 0 || flags.length > 0, env, flags };
+}
+
+/** True on glibc Linux when the user set no malloc settings of their own. */
 function wantsMallocTuning() {
   if (process.platform !== 'linux') return false;
-  // Also how the re-run child knows it is one: it sees the variable we set.
   if (process.env.GLIBC_TUNABLES !== undefined) return false;
   if (Object.keys(process.env).some((name) => name.startsWith('MALLOC_'))) return false;
-  // The first word that is not an option is the command (georep's global options take no value).
-  if (!DATA_COMMANDS.has(args.find((a) => !a.startsWith('-')))) return false;
   process.report.excludeNetwork = true;
   return process.report.getReport().header.glibcVersionRuntime !== undefined;
 }
 
 /**
- * Runs this script again under `node` with the malloc settings when they apply, and ends as the
- * child ended: its exit code, or the signal that killed it. Signals sent to this process alone
- * (a `kill <pid>`) are passed on; a terminal's Ctrl-C reaches both anyway.
+ * Runs this script again under `node` with the memory settings that apply, and ends as the child
+ * ended: its exit code, or the signal that killed it. Signals sent to this process alone (a
+ * `kill <pid>`) are passed on; a terminal's Ctrl-C reaches both anyway.
  */
-function rerun(node, nodeArgs) {
-  const env = { ...process.env };
-  if (wantsMallocTuning()) env.GLIBC_TUNABLES = MALLOC_TUNABLES;
-  const child = spawn(node, [...nodeArgs, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env });
+function rerun(node, nodeArgs, settings) {
+  const env = { ...process.env, ...settings.env };
+  const child = spawn(node, [...nodeArgs, ...settings.flags, fileURLToPath(import.meta.url), ...args], {
+    stdio: 'inherit',
+    env,
+  });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   const forward = (signal) => child.kill(signal);
   for (const signal of signals) process.on(signal, forward);
