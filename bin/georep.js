@@ -3,14 +3,17 @@
 // Node (Debian 12 ships 20), it re-runs itself with the Node 24 that the `node` npm package
 // installed beside it, so `npx georep` works on such a machine without a system upgrade.
 //
-// For the commands that move data it also re-runs itself once (one more Node start, ~50 ms) with
-// memory settings that only take effect at process start (docs/ARCHITECTURE.md, "Memory"):
-// - glibc malloc: the worker threads allocate and free ~1 MiB buffers by the thousand. glibc
-//   raises its mmap threshold to the largest mapped block freed so far (up to 32 MiB), after
-//   which such buffers live in per-thread arenas that fragment and are seldom given back. A fixed
-//   64 KiB threshold and two arenas took ~100 MiB off the peak of a 1 GiB snapshot (~450 -> ~300
-//   MiB at the time), for no loss of speed. A user's own GLIBC_TUNABLES or MALLOC_* settings are
-//   left alone, as are other C libraries (musl has no tunables).
+// For the commands that move data it also replaces itself once (process.execve: same process id,
+// so signals, exit codes and a SIGKILL behave as for any program; one more Node start, ~50 ms)
+// with memory settings that only take effect at process start (docs/ARCHITECTURE.md, "Memory"):
+// - glibc malloc: the worker threads allocate and free buffers of up to a few MiB by the
+//   thousand (zstd contexts, chunks). glibc raises its mmap threshold to the largest mapped block
+//   freed so far (up to 32 MiB), and arenas fragment. Fixed settings: blocks of 4 MiB and more
+//   (packs, read buffers, restore spans) are mapped, so their memory goes back when freed; smaller
+//   ones are reused from at most two arenas, trimmed when 16 MiB lie free at the top. A 64 KiB
+//   threshold held the peak ~35 MiB lower but mapped and faulted in every zstd context afresh:
+//   10 times the page faults, ~2.5 s more CPU per GiB. A user's own GLIBC_TUNABLES or MALLOC_*
+//   settings are left alone, as are other C libraries (musl has no tunables).
 // - V8's young generation of the main thread, 1 MiB semi-spaces instead of up to 16 MiB: it
 //   holds little that lives long, and the grown spaces cost ~40 MiB of the peak at no measurable
 //   cost in time. Not when the user chose a size (NODE_OPTIONS or node's own arguments).
@@ -20,7 +23,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=65536:glibc.malloc.arena_max=2';
+const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=16777216:glibc.malloc.arena_max=2';
 const SEMI_SPACE = '--max-semi-space-size';
 const DATA_COMMANDS = new Set(['snapshot', 'restore', 'ship', 'verify']);
 
@@ -44,9 +47,15 @@ if (tooOld) {
     process.exit(2);
   }
   rerun(bundled, [], memorySettings());
-} else if (memorySettings().needed) {
-  rerun(process.execPath, process.execArgv, memorySettings());
+} else if (memorySettings().needed && typeof process.execve === 'function') {
+  const settings = memorySettings();
+  const script = fileURLToPath(import.meta.url);
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...settings.flags, script, ...args], {
+    ...process.env,
+    ...settings.env,
+  });
 } else {
+  if (process.env.GEOREP_RERUN === '1') dieWithLauncher();
   const main = new URL('../dist/cli/main.js', import.meta.url);
   if (!existsSync(fileURLToPath(main))) {
     process.stderr.write('georep: dist/ is missing; run `npm ci` (or `npm run build`) first.\n');
@@ -65,8 +74,8 @@ if (tooOld) {
 
 /**
  * What a data-moving command still lacks: the malloc settings (glibc Linux, none of the user's
- * own) and the semi-space flag (unless the user chose one). A re-run child has both, or the
- * user's own, so it never re-runs again.
+ * own) and the semi-space flag (unless the user chose one). The replaced process has both, or
+ * the user's own, so it never replaces itself again.
  */
 function memorySettings() {
   // The first word that is not an option is the command (georep's global options take no value).
@@ -87,14 +96,29 @@ function wantsMallocTuning() {
 }
 
 /**
- * Runs this script again under `node` with the memory settings that apply, and ends as the child
- * ended: its exit code, or the signal that killed it. Signals sent to this process alone (a
- * `kill <pid>`) are passed on; a terminal's Ctrl-C reaches both anyway.
+ * In a child of an old Node's launcher: when the launcher dies without passing a signal on
+ * (SIGKILL, which cannot be caught), die at once too, as the single process it stands for would
+ * have, instead of running on unseen. Its end closes the IPC channel it gave us.
+ */
+function dieWithLauncher() {
+  delete process.env.GEOREP_RERUN;
+  if (process.channel === undefined) return;
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  // After the listener, which refs the channel: it must not keep the child alive by itself.
+  process.channel.unref();
+}
+
+/**
+ * Runs this script again under the bundled `node` (this one is too old to replace itself), with
+ * the memory settings that apply, and ends as the child ended: its exit code, or the signal that
+ * killed it. Signals sent to this process alone (a `kill <pid>`) are passed on; a terminal's
+ * Ctrl-C reaches both anyway.
  */
 function rerun(node, nodeArgs, settings) {
-  const env = { ...process.env, ...settings.env };
+  const env = { ...process.env, ...settings.env, GEOREP_RERUN: '1' };
+  // The IPC channel only tells the child when this process is gone (dieWithLauncher).
   const child = spawn(node, [...nodeArgs, ...settings.flags, fileURLToPath(import.meta.url), ...args], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env,
   });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
