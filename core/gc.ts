@@ -25,20 +25,47 @@ export function collectNow(): void {
   gc?.({ type: 'major' });
 }
 
-/** Counts bytes of short-lived buffers and runs a young-generation collection every `every` bytes. */
+/**
+ * Counts bytes of short-lived buffers and runs a collection every `every` bytes: young-generation
+ * by default; 'major' for buffers that live across collections (and so reach the old generation),
+ * where that is cheap because the thread's heap is small.
+ */
 export class GcHint {
   private pending = 0;
   private readonly every: number;
+  private readonly type: 'minor' | 'major';
 
-  constructor(every = 8 * 1024 * 1024) {
+  constructor(every = 8 * 1024 * 1024, type: 'minor' | 'major' = 'minor') {
     this.every = every;
+    this.type = type;
   }
 
   allocated(bytes: number): void {
     this.pending += bytes;
     if (this.pending >= this.every) {
       this.pending = 0;
-      gc?.({ type: 'minor' });
+      gc?.({ type: this.type });
     }
   }
+}
+
+type Transferable = ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+
+/**
+ * Frees the memory of `buffer` now, instead of at some later collection: large buffers that a
+ * thread is done with (a stored pack, a written span) would otherwise wait for V8 to notice
+ * them, which in threads that make few JavaScript objects takes long. Detaching with
+ * ArrayBuffer.prototype.transfer(0) (ES2024) releases the backing store at once. Every view of
+ * `buffer` becomes empty: only for a buffer the caller alone holds and no longer reads.
+ */
+export function freeNow(buffer: ArrayBufferLike): void {
+  if (buffer instanceof ArrayBuffer) (buffer as Transferable).transfer?.(0);
+}
+
+/**
+ * freeNow() for `bytes` when they are the whole of their buffer: never a slice of Node's shared
+ * pool (small Buffers share 8 KiB slabs) nor of a larger buffer someone else may still read.
+ */
+export function freeIfWhole(bytes: Uint8Array): void {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) freeNow(bytes.buffer);
 }

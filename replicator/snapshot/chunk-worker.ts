@@ -8,7 +8,8 @@ import { compressForStorage, type StoredBytes } from '../../repository/compress.
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { collectNow, GcHint } from '../../core/gc.ts';
+import { collectNow, freeIfWhole, GcHint } from '../../core/gc.ts';
+import { ByteRing } from './byte-ring.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
@@ -19,12 +20,20 @@ const chunker = new Chunker(key.gearTable(), init.chunker);
 const known = new KnownFilter(init.known);
 // Room for a whole fill plus a carried-over partial chunk of up to `max` bytes.
 const buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max));
+// Counts what zstdCompressSync leaves as garbage: its output in 16 KiB pieces (the joined output
+// and the sealed copies are freed at once, see freeIfWhole below and in PackWriter).
 const gcHint = new GcHint();
 const MAX_UNACKED_PACKS = 2;
-/** Chunk bytes waiting for the coordinator's answer, at most. */
-const MAX_WAITING_BYTES = 8 * 1024 * 1024;
+/**
+ * Chunks waiting for the coordinator's answer are copied here (at most this many bytes, and at
+ * least one chunk of the largest size), so waiting costs no allocation per chunk.
+ */
+const waiting = new ByteRing(Math.max(8 * 1024 * 1024, init.chunker.max));
 
-/** A chunk waiting for "store it or not": compressed already, or raw when it may be known. */
+/**
+ * A chunk waiting for "store it or not", its bytes in the ring: compressed already (`stored`),
+ * or raw when the repository may hold it already.
+ */
 interface Waiting {
   id: Hex64;
   rawLength: number;
@@ -34,7 +43,8 @@ interface Waiting {
 
 interface Batch {
   chunks: Waiting[];
-  bytes: number;
+  /** Ring bytes to release once the batch is sealed. */
+  cost: number;
   answer?: boolean[];
 }
 
@@ -46,7 +56,6 @@ let nextBatch = 0;
 const batches = new Map<number, Batch>();
 /** Batch numbers in the order they were sent; answers are applied in that order. */
 const order: number[] = [];
-let waitingBytes = 0;
 /** Waiters for "something changed" (an answer applied, a pack acknowledged); each re-checks. */
 let wakers: (() => void)[] = [];
 const files: Extract<ToWorker, { kind: 'file' }>[] = [];
@@ -128,22 +137,35 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
         filled += n;
         size += n;
       }
-      const chunks: Waiting[] = [];
-      let bytes = 0;
+      let chunks: Waiting[] = [];
+      let cost = 0;
       let start = 0;
       while (start < filled) {
         const length = chunker.findBoundary(buffer, start, filled, eof);
         if (length < 0) break;
         const plain = buffer.subarray(start, start + length);
         const id = key.blobId(plain);
-        // Compress now unless the repository may hold it already; the buffer is reused, so a
-        // chunk that waits raw must be copied out.
-        const chunk: Waiting = known.mayContain(id)
-          ? { id, rawLength: length, raw: Buffer.from(plain) }
-          : { id, rawLength: length, stored: ownBytes(compressForStorage(plain), plain) };
-        bytes += chunk.stored?.bytes.byteLength ?? length;
-        gcHint.allocated(2 * length);
-        chunks.push(chunk);
+        // Compress now unless the repository may hold it already. The read buffer is reused, so
+        // what waits for the answer is copied into the ring.
+        const compressed = known.mayContain(id) ? undefined : compressForStorage(plain);
+        if (compressed !== undefined) gcHint.allocated(compressed.bytes.byteLength);
+        let slot = waiting.copy(compressed?.bytes ?? plain);
+        while (slot === undefined) {
+          // The ring is full: send what this buffer made so far, whose answer frees room.
+          if (chunks.length > 0) post(job.job, chunks, cost, undefined);
+          chunks = [];
+          cost = 0;
+          await sleep();
+          slot = waiting.copy(compressed?.bytes ?? plain);
+        }
+        // zstd's output is copied into the ring (it is never the read buffer when compressed).
+        if (compressed?.compression === 1) freeIfWhole(compressed.bytes);
+        chunks.push(
+          compressed === undefined
+            ? { id, rawLength: length, raw: slot.bytes }
+            : { id, rawLength: length, stored: { bytes: slot.bytes, compression: compressed.compression } },
+        );
+        cost += slot.cost;
         content.push(id);
         start += length;
       }
@@ -157,7 +179,7 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
           ? { content, size, problem: { code: 'CHANGED', message: 'file changed while it was read', changed: true } }
           : { content, size };
       }
-      await post(job.job, chunks, bytes, done);
+      post(job.job, chunks, cost, done);
       if (last) break;
     }
   } catch (err) {
@@ -167,14 +189,12 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
   }
 }
 
-/** Sends a batch of ids and queues its chunks; waits while too much chunk data is waiting. */
-async function post(job: number, chunks: Waiting[], bytes: number, done: FileOutcome | undefined): Promise<void> {
-  while (waitingBytes > 0 && waitingBytes + bytes > MAX_WAITING_BYTES) await sleep();
+/** Sends a batch of ids and queues its chunks (their bytes in the ring) for the answer. */
+function post(job: number, chunks: Waiting[], cost: number, done: FileOutcome | undefined): void {
   const batch = nextBatch++;
   if (chunks.length > 0) {
-    batches.set(batch, { chunks, bytes });
+    batches.set(batch, { chunks, cost });
     order.push(batch);
-    waitingBytes += bytes;
   }
   send({
     kind: 'chunks',
@@ -202,10 +222,15 @@ async function commitLoop(): Promise<void> {
         const chunk = batch.chunks[i]!;
         const stored = chunk.stored ?? compressForStorage(chunk.raw!);
         pack.add(chunk.id, stored.bytes, stored.compression, chunk.rawLength);
-        gcHint.allocated(stored.bytes.byteLength);
+        if (chunk.stored === undefined) {
+          // Compressed just now: zstd's own output is sealed into the pack and done with (stored
+          // raw, these bytes are the ring's, which must never be freed).
+          if (stored.compression === 1) freeIfWhole(stored.bytes);
+          gcHint.allocated(stored.bytes.byteLength);
+        }
         if (pack.size >= init.packSize) await shipPack();
       }
-      waitingBytes -= batch.bytes;
+      waiting.release(batch.cost);
       nudge();
     }
     if (flushRequested && order.length === 0 && !reading && files.length === 0) {
@@ -231,13 +256,6 @@ async function shipPack(): Promise<void> {
   // The pack's buffer and the chunks sealed into it are garbage now, old enough to sit in the
   // old generation until a full collection: run one, once per pack, to keep memory flat.
   collectNow();
-}
-
-/** Stored bytes that do not alias the read buffer (stored raw, they are that buffer's bytes). */
-function ownBytes(stored: StoredBytes, plain: Buffer): StoredBytes {
-  return stored.bytes === plain || stored.bytes.buffer === plain.buffer
-    ? { bytes: Buffer.from(plain), compression: stored.compression }
-    : stored;
 }
 
 function problemOf(err: unknown): { code: string; message: string } {

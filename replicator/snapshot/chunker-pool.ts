@@ -41,6 +41,13 @@ interface Job {
   newBytes: number;
 }
 
+/**
+ * A worker makes few, small JavaScript objects; V8's default young generation (up to ~48 MiB,
+ * grown on the first bursts) would sit mostly empty in each. 3 MiB took ~30 MiB off the peak of a
+ * 1 GiB snapshot at no measurable cost in time.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 };
+
 // Under vitest the sources run as .ts (Node strips the types); the build runs the .js beside us.
 const WORKER_URL = new URL(`./chunk-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -56,7 +63,7 @@ export class ChunkerPool {
     this.deps = deps;
     const workerData = { ...init, known: init.known.bits };
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL, { workerData });
+      const worker = new Worker(WORKER_URL, { workerData, resourceLimits: WORKER_LIMITS });
       const state: WorkerState = { worker, pendingBytes: 0 };
       worker.on('message', (msg: FromWorker) => this.onMessage(state, msg));
       worker.on('error', (err) => this.fail(err));

@@ -6,8 +6,8 @@
 // new blob is stored once per run. The worker does not wait for that answer: it compresses the
 // chunks the start-of-run filter does not know, goes on reading, and seals claimed chunks into a
 // data pack of its own as answers arrive, in order. A full pack goes back to the coordinator,
-// which stores it and acknowledges; a worker holds at most one unacknowledged pack, and a bounded
-// amount of chunk data waiting for answers.
+// which stores it and acknowledges; a worker holds at most two unacknowledged packs, and chunk
+// data waiting for answers only in its fixed-size ring (byte-ring.ts).
 import type { Hex64, PackDescription } from '../../repository/types.ts';
 
 export interface WorkerInit {

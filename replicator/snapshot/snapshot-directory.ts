@@ -10,7 +10,7 @@ import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription, SnapshotManifest } from '../../repository/types.ts';
 import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
-import { GcHint } from '../../core/gc.ts';
+import { freeNow } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
 import { TreeStore } from './tree-store.ts';
 import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts';
@@ -52,12 +52,13 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
   const time = clock.now().toISOString();
   const cache = await ChangeCache.load(options.cacheDir, repo.config.id, source);
   const newPacks: PackDescription[] = [];
-  const gcHint = new GcHint(32 * 1024 * 1024);
   const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
     await repo.savePackAs(description.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     newPacks.push(description);
     index.addPack(description);
-    gcHint.allocated(bytes.byteLength);
+    // Stored: the pack's buffer (a pack writer's own, from a worker or the tree store) is free
+    // now rather than at the next full collection of this thread's large heap.
+    freeNow(bytes.buffer);
   };
 
   const trees = new TreeStore(repo, index, storePack);

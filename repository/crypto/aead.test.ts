@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { open, seal } from './aead.ts';
+import { randomBytes } from 'node:crypto';
+import { open, seal, SEAL_PIECE, sealInPieces, TAG_LENGTH } from './aead.ts';
 
 const zeros = (n: number): Buffer => Buffer.alloc(n);
 const aad = Buffer.from('header');
@@ -31,5 +32,21 @@ describe('AES-256-GCM seal/open', () => {
   it('refuses keys and nonces of the wrong size', () => {
     expect(() => seal(zeros(16), zeros(12), zeros(1), aad)).toThrow(RangeError);
     expect(() => open(zeros(32), zeros(16), zeros(32), aad)).toThrow(RangeError);
+  });
+});
+
+describe('sealInPieces', () => {
+  it('gives exactly what seal() gives, in pieces of at most SEAL_PIECE bytes then the tag', () => {
+    const key = randomBytes(32);
+    const nonce = randomBytes(12);
+    const aad = Buffer.from('label');
+    for (const length of [0, 1, SEAL_PIECE - 1, SEAL_PIECE, 3 * SEAL_PIECE + 5]) {
+      const plain = randomBytes(length);
+      const pieces: Buffer[] = [];
+      sealInPieces(key, nonce, plain, aad, (piece) => pieces.push(Buffer.from(piece)));
+      expect(pieces.every((p) => p.length <= SEAL_PIECE)).toBe(true);
+      expect(pieces.at(-1)!.length).toBe(TAG_LENGTH);
+      expect(Buffer.concat(pieces)).toEqual(seal(key, nonce, plain, aad));
+    }
   });
 });

@@ -3,7 +3,7 @@
 // so it is assembled whole and written with one put.
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { seal, sealParts, TAG_LENGTH } from '../crypto/aead.ts';
+import { seal, sealInPieces, TAG_LENGTH } from '../crypto/aead.ts';
 import { isHex64, sha256Hex } from '../crypto/hash.ts';
 import type { RootKey } from '../crypto/root-key.ts';
 import type { BlobType, Compression, Hex64, PackDescription, PackEntry } from '../types.ts';
@@ -94,13 +94,13 @@ export class PackWriter {
     // Readers refuse a compressed blob larger than its plaintext (it bounds entries), so never write one.
     if (stored.length > rawLength) throw new RangeError(`compressed blob ${id} is larger than its plaintext`);
     const offset = this.blobBytes;
-    const [body, tag] = sealParts(this.packKey, blobNonce(offset), stored, blobAad(this.type, compression, id));
-    const storedLength = body.length + tag.length;
+    // GCM's ciphertext is as long as its plaintext.
+    const storedLength = stored.length + TAG_LENGTH;
     const entry: PackEntry = { id, type: this.type, compression, offset, storedLength, rawLength };
     const entryJson = JSON.stringify(encodeEntry(entry)).length + (this.entries.length > 0 ? 1 : 0);
     if (this.headerJson + entryJson > MAX_HEADER_PLAINTEXT) throw new RangeError('pack header would exceed 16 MiB');
-    this.append(body);
-    this.append(tag);
+    // Sealed straight into the pack, piece by piece: no blob-sized copy (aead.ts sealInPieces).
+    sealInPieces(this.packKey, blobNonce(offset), stored, blobAad(this.type, compression, id), (piece) => this.append(piece));
     this.entries.push(entry);
     this.ids.add(id);
     this.blobBytes += storedLength;

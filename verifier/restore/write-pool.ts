@@ -6,6 +6,9 @@ import type { SpanDone, SpanJob, WriterInit } from './write-protocol.ts';
 
 const WORKER_URL = new URL(`./write-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
+/** As the snapshot's chunk workers: few, small JavaScript objects, so a small young generation. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 };
+
 interface Slot {
   worker: Worker;
   busy: number;
@@ -19,7 +22,7 @@ export class WritePool {
 
   constructor(init: WriterInit, size = Math.max(1, availableParallelism())) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL, { workerData: init });
+      const worker = new Worker(WORKER_URL, { workerData: init, resourceLimits: WORKER_LIMITS });
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (done: SpanDone) => {
         const w = this.waiting.get(done.id);

@@ -2,6 +2,7 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { GeorepError } from '../../core/errors.ts';
+import { freeIfWhole, freeNow, GcHint } from '../../core/gc.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { openBlob } from '../../repository/pack/reader.ts';
 import type { SpanDone, SpanJob, WriterInit } from './write-protocol.ts';
@@ -9,6 +10,9 @@ import type { SpanDone, SpanJob, WriterInit } from './write-protocol.ts';
 const port = parentPort!;
 const init = workerData as WriterInit;
 const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
+// Each blob leaves its decrypted and decompressed copies as garbage, and the spans arrive as
+// large buffers; few JavaScript objects are made, so V8 would seldom collect on its own.
+const gcHint = new GcHint();
 
 port.on('message', (job: SpanJob) => {
   const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [] };
@@ -19,6 +23,7 @@ port.on('message', (job: SpanJob) => {
     try {
       const at = entry.offset - job.start;
       plain = openBlob(key, salt, entry, span.subarray(at, at + entry.storedLength), job.pack);
+      gcHint.allocated(entry.storedLength + entry.rawLength);
     } catch (err) {
       // Not a byte of a blob that failed its checks is written; its files fail.
       for (const w of writes) done.failures.push({ file: w.file, ...describe(err), blob });
@@ -32,7 +37,12 @@ port.on('message', (job: SpanJob) => {
         done.failures.push({ file: w.file, ...describe(err) });
       }
     }
+    // Written: the plaintext (zstd's output, or the decrypted copy) is garbage; free it now.
+    freeIfWhole(plain);
   });
+  // The span was transferred to this thread (or copied for it) and is done with: free its ~8 MiB
+  // now; it lived long enough to reach V8's old generation, collected only now and then.
+  freeNow(job.span.buffer);
   port.postMessage(done);
 });
 
