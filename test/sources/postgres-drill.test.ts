@@ -3,8 +3,9 @@
 // contract; a drill restores it from one site into a scratch database on the source server,
 // where the recorded row counts and the contract's SQL checks match, and records the drill; a
 // contract version whose check expects the wrong value records a failed drill saying which check
-// and what it got. The scratch database is dropped every time (the server's databases are listed
-// before and after); with --keep it is left, holding the restored rows, never the source.
+// and what it got; a check cannot write or run two statements. The scratch database is dropped
+// every time (the server's databases are listed before and after); with --keep it is left,
+// holding the restored rows, never the source.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -55,7 +56,7 @@ const databases = async (): Promise<string[]> =>
   (await query<{ d: string }>(serverUrl, 'select datname as d from pg_database order by 1')).map((r) => r.d);
 const scratches = async (): Promise<string[]> => (await databases()).filter((d) => d.startsWith('georep_drill_'));
 
-async function applyContract(openCases: number): Promise<void> {
+async function applyContract(openCases: number, extra: string[] = []): Promise<void> {
   await writeFile(
     contractFile,
     [
@@ -73,6 +74,7 @@ async function applyContract(openCases: number): Promise<void> {
       `    - { sql: "select count(*) from cases where status = 'open'", expect: ${openCases} }`,
       "    - { sql: \"select capacity->>'beds' from shelters where id = 7\", expect: '7' }",
       '    - { sql: "select length(lo_get(map)) from shelter_maps", expect: 20000 }',
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -164,6 +166,22 @@ describe('database drills', () => {
     expect(text.stdout).toContain('drill failed: cases-db at file-a');
     expect(text.stdout).toContain(`1 databases`);
     expect(text.stdout).toContain(`  check ${dbName}: check 2 (select count(*) from cases where status = 'open'): expected 120, got 40`);
+    expect(await scratches()).toEqual([]);
+  }, 120_000);
+
+  it('a check cannot write or run two statements, and an SQL error fails it with the reason', async () => {
+    await applyContract(40, [
+      '    - { sql: "select count(*) from nowhere", expect: 0 }',
+      '    - { sql: "delete from cases returning 1", expect: 1 }',
+      '    - { sql: "select 1; drop table cases", expect: 1 }',
+    ]);
+    const d = await drill(['--site', 'file-b'], 1);
+    expect(d.outcome).toBe('failed');
+    expect(d.failures.map((f) => [f.kind, f.message])).toEqual([
+      ['check', 'check 5 (select count(*) from nowhere): the query failed: relation "nowhere" does not exist'],
+      ['check', 'check 6 (delete from cases returning 1): the query failed: cannot execute DELETE in a read-only transaction'],
+      ['check', 'check 7 (select 1; drop table cases): the query failed: cannot insert multiple commands into a prepared statement'],
+    ]);
     expect(await scratches()).toEqual([]);
   }, 120_000);
 
