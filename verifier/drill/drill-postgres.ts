@@ -69,9 +69,8 @@ export async function drillPostgresSite(options: DrillPostgresOptions): Promise<
     let firstByteMs: number | null = null;
     let bytes = 0;
     let restored = 0;
-    for (const check of options.checks) {
+    for (const [i, check] of options.checks.entries()) {
       if (check.database !== undefined && !databases.includes(check.database)) {
-        const i = options.checks.indexOf(check);
         failures.push(checkFailure(i, check, check.database, `the snapshot holds no database ${JSON.stringify(check.database)} (it holds ${databases.join(', ')})`));
       }
     }
@@ -104,7 +103,9 @@ export async function drillPostgresSite(options: DrillPostgresOptions): Promise<
         bytes += result.bytes;
         restored++;
       } catch (err) {
-        if (!(err instanceof SiteError) && !isSiteFailure(err) && !(err instanceof GeorepError && err.code === 'PG_RESTORE_FAILED')) throw err;
+        // Data that could not be read or did not restore is the drill's finding; anything else
+        // (the scratch server unreachable) means the drill could not run, and goes up.
+        if (!isSiteFailure(err) && !(err instanceof GeorepError && err.code === 'PG_RESTORE_FAILED')) throw err;
         failures.push({ kind: err instanceof SiteError ? 'site' : 'restore', path: database, message: describeError(err) });
         continue;
       }
