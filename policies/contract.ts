@@ -45,6 +45,16 @@ export interface VerifyPolicy {
   deepSamplePercent: number;
   drill: string;
   drillSites: 'rotate' | 'all' | string[];
+  /** SQL checks a database drill runs in the restored database; absent: none (docs/CONTRACTS.md). */
+  checks?: DrillCheck[];
+}
+
+/** A query that must answer one row of one column equal to `expect` (a number compares as a number). */
+export interface DrillCheck {
+  sql: string;
+  expect: number | string;
+  /** The snapshot's database to run it in; absent: its first. */
+  database?: string;
 }
 
 export interface Contract {

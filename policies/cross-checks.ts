@@ -41,6 +41,19 @@ export function crossCheck(c: PartialContract, source: YamlSource): ContractProb
       });
     }
   }
+  const checks = c.verify?.checks;
+  const src = c.dataset?.source;
+  if (checks !== undefined && src !== undefined) {
+    if (src.type !== 'postgres') {
+      add(['verify', 'checks'], `SQL checks need a postgres source; dataset.source is a ${src.type}, which a drill restores as files`);
+    } else if (src.databases !== undefined) {
+      checks.forEach((check, i) => {
+        if (check.database !== undefined && !src.databases!.includes(check.database)) {
+          add(['verify', 'checks', i, 'database'], `'${check.database}' is not in dataset.source.databases (${src.databases!.join(', ')})`);
+        }
+      });
+    }
+  }
   const minRegions = c.placement?.minRegions;
   if (minRegions !== undefined && c.copies !== undefined && minRegions > c.copies) {
     add(['placement', 'minRegions'], `${minRegions} regions need at least ${minRegions} copies, but copies is ${c.copies}`);

@@ -141,6 +141,9 @@ function toContract(raw: RawContract): Contract {
       deepSamplePercent: raw.verify.deepSample,
       drill: raw.verify.drill,
       drillSites: raw.verify.drillSites,
+      ...(raw.verify.checks === undefined
+        ? {}
+        : { checks: raw.verify.checks.map((c) => ({ sql: c.sql, expect: c.expect, ...(c.database === undefined ? {} : { database: c.database }) })) }),
     },
     bandwidthBytesPerSec: raw.bandwidth ?? null,
   };

@@ -133,6 +133,26 @@ const immutability = z.strictObject(
   { error: 'expected a mapping with mode and days' },
 );
 
+/**
+ * One drill check: a query answering exactly one row of one column, and the value it must be. A
+ * number is compared as a number (120 matches 120 and 120.0), a string with the value's text form
+ * exactly (as psql shows it: t/f for booleans). No operators: a range is written in the SQL.
+ */
+const check = z.strictObject(
+  {
+    sql: z
+      .string({ error: 'expected an SQL query answering one row of one column' })
+      .refine((q) => q.trim() !== '', { error: 'expected an SQL query (not empty)' })
+      .refine((q) => q.length <= 10_000 && !q.includes('\0'), { error: 'expected an SQL query of at most 10000 characters, without NUL' }),
+    expect: z.union([z.number().finite(), z.string()], { error: 'expected the value the query answers: a number or a string' }),
+    database: z
+      .string({ error: 'expected a database name' })
+      .min(1, { error: 'expected a database name (not empty)' })
+      .optional(),
+  },
+  { error: 'expected a mapping with sql and expect (and optionally database)' },
+);
+
 const verify = z.strictObject(
   {
     scrub: cron.default(DEFAULTS.scrub),
@@ -145,8 +165,14 @@ const verify = z.strictObject(
         error: 'expected rotate, all, or a list of site names',
       })
       .default(DEFAULTS.drillSites),
+    // SQL a database drill runs in the restored scratch database (postgres sources only).
+    checks: z
+      .array(check, { error: 'expected a list of checks, each {sql, expect}' })
+      .min(1, { error: 'expected a list of at least one check (or leave checks out)' })
+      .max(100, { error: 'expected a list of at most 100 checks' })
+      .optional(),
   },
-  { error: 'expected a mapping of scrub, deepSample, drill, drillSites' },
+  { error: 'expected a mapping of scrub, deepSample, drill, drillSites, checks' },
 );
 
 /** Each top-level field on its own, so cross-checks can use the fields that are valid. */
@@ -188,6 +214,7 @@ export function knownFieldsAt(path: readonly (string | number)[]): string[] {
     retention: Object.keys(retention.shape),
     immutability: Object.keys(immutability.shape),
     verify: Object.keys(verify.shape),
+    'verify.checks': Object.keys(check.shape),
   };
   return table[key] ?? [];
 }

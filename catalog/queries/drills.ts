@@ -13,10 +13,12 @@ export type DrillOutcome = 'passed' | 'failed' | 'error';
 /**
  * One thing wrong with a drill. `site`: the drill could not read the site (outcome error);
  * `restore`: a file the restore could not write, or whose data failed its checks; `mismatch`: the
- * restored tree differs from the snapshot; `rto`: the restore took longer than the contract allows.
+ * restored tree (or a restored database's row counts) differs from the snapshot; `check`: one of
+ * the contract's SQL checks (verify.checks) failed in a restored database; `rto`: the restore
+ * took longer than the contract allows.
  */
 export interface DrillFailure {
-  kind: 'site' | 'restore' | 'mismatch' | 'rto';
+  kind: 'site' | 'restore' | 'mismatch' | 'check' | 'rto';
   /** The path inside the snapshot, when the failure is about one. */
   path?: string;
   message: string;

@@ -1,13 +1,17 @@
 // `georep drill --contract c [--site s] [--snapshot latest|random] [--keep]`: restore a snapshot of
 // the contract's dataset from one site into a sandbox, prove it equals the snapshot, time it
 // against the contract's RTO, record it in the catalog (drills, runs, audit) and remove the
-// sandbox (verifier/drill/). Without --site, the contract's verify.drillSites chooses.
+// sandbox (verifier/drill/). Without --site, the contract's verify.drillSites chooses. A postgres
+// dataset is restored with pg_restore into scratch databases on its source server instead, and
+// checked by row counts and the contract's verify.checks (verifier/drill/drill-postgres.ts).
 // Exit 0 when every drill passed, 1 when one failed or could not run.
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { DrillRecord } from '../../catalog/queries/drills.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
+import { resolvePostgres } from '../../sites/postgres/connection.ts';
+import { findPgBin } from '../../sites/postgres/tools.ts';
 import { planDrills, runDrills, type DrillReport } from '../../verifier/drill/drill.ts';
 import type { DrillSource } from '../../verifier/drill/drill-site.ts';
 import { auditActor } from '../actor.ts';
@@ -42,7 +46,7 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
           default: 'latest' as const,
           describe: 'the newest snapshot held at the site, or a random kept one',
         })
-        .option('keep', { type: 'boolean', default: false, describe: 'leave the sandbox for inspection (prints where)' })
+        .option('keep', { type: 'boolean', default: false, describe: 'leave the sandbox (or scratch database) for inspection (prints where)' })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
       await withCatalog(ctx, async (db) => {
@@ -54,6 +58,10 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
           snapshot: args.snapshot,
           random: Math.random,
         });
+        // A database dataset is drilled into scratch databases on its own source server.
+        const src = contract.dataset.source;
+        const postgres =
+          src.type === 'postgres' ? { server: await resolvePostgres(src.url, ctx.env), binDir: await findPgBin(ctx.env), env: ctx.env } : undefined;
         const password = await readPassword(ctx, { purpose: 'repository password' });
         const open = async (site: string): Promise<DrillSource> => {
           const named = await openNamedSite(ctx, db, site);
@@ -78,6 +86,7 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
             keep: args.keep,
             actor: auditActor(ctx),
             runId: run.id,
+            ...(postgres === undefined ? {} : { postgres }),
           });
           if (drills.some((d) => d.drill.outcome !== 'passed')) ctx.exitCode = EXIT_FAILURE;
           return drills;
@@ -91,27 +100,27 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
           });
           return;
         }
-        for (const report of done) printDrill(ctx, report);
+        for (const report of done) printDrill(ctx, report, postgres !== undefined);
         for (const site of plan.empty) print(ctx, `site ${site}: holds no kept snapshot of the dataset committed; not drilled`);
       });
     },
   };
 }
 
-function printDrill(ctx: CliContext, { drill, sandbox }: DrillReport): void {
+function printDrill(ctx: CliContext, { drill, sandbox }: DrillReport, database: boolean): void {
   const seconds = (ms: number | null): string => (ms === null ? '-' : formatDuration(ms / 1000));
   const rto = drill.rtoMs === null ? 'no RTO' : `RTO ${seconds(drill.rtoMs)}`;
   print(
     ctx,
     `drill ${drill.outcome ?? 'unfinished'}: ${drill.contract ?? '?'} at ${drill.site}, snapshot ${drill.snapshot.slice(0, 12)} ` +
-      `(age ${seconds(drill.snapshotAgeMs)}): ${figures(drill)}, first byte ${seconds(drill.firstByteMs)}, ` +
+      `(age ${seconds(drill.snapshotAgeMs)}): ${figures(drill, database)}, first byte ${seconds(drill.firstByteMs)}, ` +
       `total ${seconds(drill.totalMs)} (${rto})`,
   );
   for (const f of drill.failures) print(ctx, `  ${f.kind}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
-  if (sandbox !== null) print(ctx, `  sandbox kept at ${sandbox}`);
+  if (sandbox !== null) print(ctx, `  ${database ? 'scratch database' : 'sandbox'} kept at ${sandbox}`);
 }
 
-function figures(drill: DrillRecord): string {
+function figures(drill: DrillRecord, database: boolean): string {
   if (drill.files === null || drill.bytes === null) return 'nothing restored';
-  return `${drill.files} files, ${formatBytes(drill.bytes)}`;
+  return database ? `${drill.files} databases, ${formatBytes(drill.bytes)} of dump` : `${drill.files} files, ${formatBytes(drill.bytes)}`;
 }

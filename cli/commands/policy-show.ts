@@ -62,7 +62,7 @@ export function policyShowCommand(ctx: CliContext): CommandModule<object, Args> 
         ['placement', `at least ${c.placement.minRegions} region(s), ${c.placement.minDistanceKm} km apart, in ${c.placement.jurisdictions?.join(', ') ?? 'any jurisdiction'}`],
         ['retention', keep.join(', ')],
         ['immutability', c.immutability === null ? 'none' : `${c.immutability.mode}, ${c.immutability.days} days${c.immutability.allowSitesWithoutLock ? ', unlocked sites allowed' : ''}`],
-        ['verify', `scrub ${c.verify.scrub}, deep sample ${c.verify.deepSamplePercent}%, drill ${c.verify.drill} on ${Array.isArray(c.verify.drillSites) ? c.verify.drillSites.join(', ') : c.verify.drillSites}`],
+        ['verify', `scrub ${c.verify.scrub}, deep sample ${c.verify.deepSamplePercent}%, drill ${c.verify.drill} on ${Array.isArray(c.verify.drillSites) ? c.verify.drillSites.join(', ') : c.verify.drillSites}${c.verify.checks === undefined ? '' : `, ${c.verify.checks.length} SQL check(s)`}`],
         ['bandwidth', c.bandwidthBytesPerSec === null ? 'sites\' own limits' : `${c.bandwidthBytesPerSec} bytes/s`],
       ];
       const width = Math.max(...fields.map(([k]) => k.length));

@@ -2,8 +2,9 @@
 // Ceph RGW sites: pgbench tables plus bytea, json and a large object are dumped (pg_dump streamed
 // into the pipeline) and shipped to three sites; the dump restored with pg_restore into a new
 // database has exactly the row counts the snapshot recorded; after 5% of the accounts change,
-// the next snapshot stores well under half the bytes of the first; the password given by
-// reference appears in no output or log.
+// the next snapshot stores well under half the bytes of the first; a drill of that snapshot restores
+// it into a scratch database where the row counts and the contract's checks match (the scratch is
+// dropped); the password given by reference appears in no output or log.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -178,6 +179,12 @@ describe('PostgreSQL as a dataset source', () => {
         'copies: 3',
         'placement: { sites: [pg-a, pg-b, pg-c] }',
         'retention: { last: 3 }',
+        'verify:',
+        '  checks:',
+        '    - { sql: "select count(*) from pgbench_accounts", expect: 2000000 }',
+        '    - { sql: "select sum(abalance) from pgbench_accounts", expect: 700000 }',
+        "    - { sql: \"select count(*) from shelters where (capacity->>'open')::boolean\", expect: 2400 }",
+        '    - { sql: "select length(lo_get(map)) from shelter_maps", expect: 200000 }',
         '',
       ].join('\n'),
     );
@@ -188,6 +195,20 @@ describe('PostgreSQL as a dataset source', () => {
     expect(second.snapshot.parent).toBe(first.id);
     expect(second.snapshot.summary.storedBytes).toBeLessThan(first.snapshot.summary.storedBytes / 2);
     console.log(`postgres source: first snapshot stored ${first.snapshot.summary.storedBytes} bytes, after 5% changed ${second.snapshot.summary.storedBytes}`);
+  }, 300_000);
+
+  it('a drill restores the newest snapshot into a scratch database where the row counts and checks match', async () => {
+    const scratch = async (): Promise<string[]> =>
+      (await query<{ d: string }>(serverUrl.toString(), "select datname as d from pg_database where datname like 'georep\\_drill\\_%'")).map((r) => r.d);
+    expect(await scratch()).toEqual([]);
+    const r = await ok(['drill', '--contract', 'cases-db', '--site', 'pg-c', '--json']);
+    const d = (JSON.parse(r.stdout) as { drills: { outcome: string; failures: unknown[]; files: number; bytes: number; totalMs: number }[] }).drills[0]!;
+    expect(d.failures).toEqual([]);
+    expect(d.outcome).toBe('passed');
+    expect(d.files).toBe(1);
+    expect(d.bytes).toBeGreaterThan(100 * 1024 * 1024);
+    expect(await scratch()).toEqual([]);
+    console.log(`postgres source: drill of the pgbench -s 20 database took ${d.totalMs} ms`);
   }, 300_000);
 
   it('never shows the password', () => {

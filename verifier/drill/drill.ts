@@ -12,7 +12,9 @@ import { describeError, UsageError } from '../../core/errors.ts';
 import type { Contract } from '../../policies/contract.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { chooseDrillSites, chooseSnapshot, type HeldSnapshot, type SnapshotChoice } from './choose.ts';
-import { drillSite, type DrillSource } from './drill-site.ts';
+import type { Env, PgTarget } from '../../sites/postgres/connection.ts';
+import { drillPostgresSite } from './drill-postgres.ts';
+import { drillSite, type DrillSiteResult, type DrillSource } from './drill-site.ts';
 
 /** The audit action appended per drill (subject: the contract). */
 export const DRILL_AUDIT_ACTION = 'drill.run';
@@ -75,6 +77,8 @@ export interface DrillRequest {
   keep: boolean;
   actor: string;
   runId: number | null;
+  /** For a postgres dataset: the server scratch databases are made on, and pg_restore's folder. */
+  postgres?: { server: PgTarget; binDir: string; env: Env };
 }
 
 export interface DrillReport {
@@ -102,15 +106,29 @@ async function drillOne(request: DrillRequest, site: string, snapshot: string): 
   });
   let report: DrillReport;
   try {
-    const result = await drillSite({
-      open: () => request.open(site),
-      snapshot,
-      sandboxParent: request.sandboxParent,
-      label: `${contract.contract}-${site}`,
-      clock: request.clock,
-      rtoMs: contract.rtoMs,
-      keep: request.keep,
-    });
+    let result: DrillSiteResult;
+    if (contract.dataset.source.type === 'postgres') {
+      if (request.postgres === undefined) throw new UsageError(`contract ${contract.contract} drills a database, but no server was given`);
+      result = await drillPostgresSite({
+        open: () => request.open(site),
+        snapshot,
+        clock: request.clock,
+        rtoMs: contract.rtoMs,
+        ...request.postgres,
+        checks: contract.verify.checks ?? [],
+        keep: request.keep,
+      });
+    } else {
+      result = await drillSite({
+        open: () => request.open(site),
+        snapshot,
+        sandboxParent: request.sandboxParent,
+        label: `${contract.contract}-${site}`,
+        clock: request.clock,
+        rtoMs: contract.rtoMs,
+        keep: request.keep,
+      });
+    }
     const { sandbox, ...figures } = result;
     report = { drill: await finishDrill(db, started.id, figures), sandbox };
   } catch (err) {

@@ -134,7 +134,7 @@ async function pipeContent(options: RestorePostgresOptions, node: TreeNode, writ
 async function prepareDatabase(target: PgTarget, clean: boolean): Promise<boolean> {
   const where = describeTarget(target);
   const maintenance = target.database === 'postgres' ? 'template1' : 'postgres';
-  const admin = await connect(withDatabase(target, maintenance));
+  const admin = await connectPostgres(withDatabase(target, maintenance));
   let created = false;
   try {
     const found = await admin.query('select 1 from pg_database where datname = $1', [target.database]);
@@ -146,7 +146,7 @@ async function prepareDatabase(target: PgTarget, clean: boolean): Promise<boolea
     await admin.end().catch(() => undefined);
   }
   if (created) return true;
-  const db = await connect(target);
+  const db = await connectPostgres(target);
   try {
     const r = await db.query<{ n: string }>(
       `select ((select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -166,7 +166,8 @@ async function prepareDatabase(target: PgTarget, clean: boolean): Promise<boolea
   return false;
 }
 
-async function connect(target: PgTarget): Promise<pg.Client> {
+/** A connected client; a refused connection is a PG_CONNECT error naming the target (never its password). */
+export async function connectPostgres(target: PgTarget): Promise<pg.Client> {
   const client = new pg.Client(clientConfig(target));
   client.on('error', () => undefined);
   try {
