@@ -204,6 +204,7 @@ async function restoreBucket(ctx: CliContext, args: Args, url: string, source: S
   try {
     const result = await restoreS3({
       reader: source.reader,
+      index: source.index,
       manifest: source.snapshot.manifest,
       target: bucket,
       prefix,
