@@ -129,7 +129,7 @@ export async function s3Job(ctx: CliContext, url: string): Promise<SnapshotJob> 
           ...who(),
           tags,
           parent: parent === undefined ? null : { id: parent.id, manifest: parent.manifest },
-          onProgress: (done, total) => progress.update(`${done}/${total} objects`, done, total),
+          onProgress: (done, total, bytesRead) => progress.update(`${done}/${total} objects, read`, bytesRead),
         });
         ctx.logger.info(
           { bucket: bucket.bucket, prefix, objects: result.objects, read: result.read, reused: result.reused, heads: result.heads, gets: bucket.gets },

@@ -209,7 +209,7 @@ async function restoreBucket(ctx: CliContext, args: Args, url: string, source: S
       target: bucket,
       prefix,
       replace: args.overwrite === 'always',
-      onProgress: (done, total) => progress.update('objects', done, total),
+      onProgress: (done, total) => progress.update('putting objects', done, total),
     });
     progress.done();
     const seconds = (ctx.clock.nowMs() - started) / 1000;

@@ -16,7 +16,7 @@ import type { StaticCredentials } from '../credentials.ts';
 import { PermanentError } from '../errors.ts';
 import type { S3Location } from '../url.ts';
 import { createS3Client, type S3Timeouts } from './client.ts';
-import { translateS3Error } from './translate-error.ts';
+import { bodyFailure, translateS3Error } from './translate-error.ts';
 
 export interface ListedObject {
   key: string;
@@ -92,11 +92,23 @@ export class SourceBucket {
     return { ...headers(r), size: r.ContentLength ?? 0, etag: r.ETag ?? '' };
   }
 
-  /** The object's headers and its body as a stream; the caller must read the body to its end or destroy it. */
-  async get(key: string): Promise<{ headers: ObjectHeaders; size: number; etag: string; body: Readable }> {
+  /**
+   * The object's headers and its body, pulled piece by piece; the caller must read the body to
+   * its end or call close(). A body that breaks off is a SiteError naming the bucket and key.
+   */
+  async get(key: string): Promise<{ headers: ObjectHeaders; size: number; etag: string; body: AsyncIterable<Buffer>; close(): void }> {
     this.getCount++;
     const r = await this.send('get', key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
-    return { headers: headers(r), size: r.ContentLength ?? 0, etag: r.ETag ?? '', body: r.Body as Readable };
+    const stream = r.Body as Readable;
+    const where = { site: this.name, op: 'get', key };
+    async function* body(): AsyncGenerator<Buffer> {
+      try {
+        for await (const piece of stream) yield piece as Buffer;
+      } catch (err) {
+        throw bodyFailure(err, where);
+      }
+    }
+    return { headers: headers(r), size: r.ContentLength ?? 0, etag: r.ETag ?? '', body: body(), close: () => stream.destroy() };
   }
 
   /** Writes one object with its headers; `body` must hold exactly `size` bytes. */

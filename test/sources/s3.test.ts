@@ -5,7 +5,7 @@
 // into a folder shows the keys as files, and restored into a new bucket gives identical keys,
 // bytes (ETags, and the bodies of a sample) and headers.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -64,6 +64,8 @@ function fixture(): Put[] {
     ['data/change-me.txt', 'version one', { Metadata: { v: '1' } }],
   ];
   for (const [key, body, extra] of special) objects.push({ Key: key, Body: Buffer.from(body), ...extra });
+  // A second, small prefix for the contract (not part of the 5,000).
+  for (const name of ['shelters.csv', 'maps/zone-1.geojson', 'maps/zone-2.geojson']) objects.push({ Key: `small/${name}`, Body: Buffer.from(`${name}\n`) });
   return objects;
 }
 
@@ -199,4 +201,38 @@ describe('an S3 bucket as a dataset source', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds objects/);
   }, 120_000);
+});
+
+describe('a contract whose dataset is a bucket', () => {
+  it('is snapshotted by the contract to the sites its placement chooses', async () => {
+    const sites = ['fa', 'fb'].map((name) => ({ name, dir: path.join(tmp, `contract-${name}`) }));
+    for (const site of sites) {
+      await mkdir(site.dir);
+      await ok(['site', 'add', site.name, `file://${site.dir}`, '--region', 'r', '--lat', '1', '--lon', '2', '--jurisdiction', 'DE', '--no-probe']);
+    }
+    await ok(['init', '--site', `file://${sites[0]!.dir}`, ...FAST_KDF]);
+    const contractFile = path.join(tmp, 'imagery.yaml');
+    await writeFile(
+      contractFile,
+      [
+        'contract: imagery',
+        `dataset: { name: imagery, source: { type: s3, bucket: ${sourceBucket}, prefix: small/, endpoint: "${server.endpoint}", credentials: "env:BUCKETS" } }`,
+        'schedule: "0 * * * *"',
+        'rpo: 2h',
+        'copies: 2',
+        'placement: { sites: [fa, fb] }',
+        'retention: { last: 2 }',
+        '',
+      ].join('\n'),
+    );
+    await ok(['policy', 'apply', contractFile]);
+    const r = await ok(['snapshot', '--contract', 'imagery', '--json']);
+    const result = JSON.parse(r.stdout) as { id: string; snapshot: { source: unknown; summary: { files: number } }; sites: { state: string }[] };
+    expect(result.snapshot.source).toEqual({ type: 's3', bucket: sourceBucket, prefix: 'small/' });
+    expect(result.snapshot.summary.files).toBe(4);
+    expect(result.sites.map((s) => s.state)).toEqual(['committed', 'committed']);
+    const out = path.join(tmp, 'contract-restore');
+    await ok(['restore', result.id, '--to', out, '--site', `file://${sites[1]!.dir}`]);
+    expect(await readFile(path.join(out, 'maps', 'zone-2.geojson'), 'utf8')).toBe('maps/zone-2.geojson\n');
+  }, 60_000);
 });

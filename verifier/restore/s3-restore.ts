@@ -30,7 +30,7 @@ export interface RestoreS3Options {
   /** '' or ending in '/'. */
   prefix: string;
   replace: boolean;
-  onProgress?(objectsDone: number, objects: number): void;
+  onProgress?(bytesDone: number, bytesTotal: number): void;
 }
 
 export interface RestoreS3Result {
@@ -61,12 +61,12 @@ export async function restoreS3(options: RestoreS3Options): Promise<RestoreS3Res
       });
     }
   }
-  let done = 0;
   let bytes = 0;
+  const total = sidecar.objects.reduce((sum, o) => sum + o.size, 0);
   const putOne = async (o: ObjectRecord, body: Readable | Buffer): Promise<void> => {
     await target.put(prefix + o.key.slice(sidecar.prefix.length), body, o.size, o);
     bytes += o.size;
-    options.onProgress?.(++done, sidecar.objects.length);
+    options.onProgress?.(bytes, total);
   };
   // Small objects go in batches: their blobs are fetched a pack span at a time (consecutive keys
   // were chunked one after the other, so their blobs sit together in packs), then put PARALLEL at

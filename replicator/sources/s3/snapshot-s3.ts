@@ -8,7 +8,6 @@
 // read (decideReuse). Reads are in key order, one body chunked at a time (the chunker's buffer is
 // shared); small bodies are fetched a few ahead so that thousands of tiny objects do not cost a
 // round trip each in series, and large ones are streamed when their turn comes (bounded memory).
-import type { Readable } from 'node:stream';
 import type { Clock } from '../../../core/clock.ts';
 import { BlobReader } from '../../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../../repository/index.ts';
@@ -32,7 +31,8 @@ export interface SnapshotS3Options {
   /** The parent snapshot (same source); its unchanged objects are not read again. */
   parent?: { id: Hex64; manifest: SnapshotManifest } | null;
   program: string;
-  onProgress?(objectsDone: number, objects: number, bytes: number): void;
+  /** Objects done (reused or read) of all, and bytes read so far. */
+  onProgress?(objectsDone: number, objects: number, bytesRead: number): void;
 }
 
 export interface SnapshotS3Result extends StreamSnapshotResult {
@@ -88,6 +88,7 @@ export async function snapshotS3(options: SnapshotS3Options): Promise<SnapshotS3
   });
 
   let done = records.length;
+  let bytesRead = 0;
   const ahead = new Map<string, Promise<{ headers: ObjectHeaders; etag: string; chunks: Buffer[] }>>();
   const prefetch = (o: ListedObject): void => {
     if (o.size > SMALL || ahead.has(o.key)) return;
@@ -113,14 +114,15 @@ export async function snapshotS3(options: SnapshotS3Options): Promise<SnapshotS3
       try {
         chunked = await snapshot.addStream(r.body);
       } finally {
-        r.body.destroy();
+        r.close();
       }
     }
     // What was read is what is recorded: an object replaced between the listing and the read is
     // recorded as read (its size and ETag from the GET), not as listed.
     records.push({ key: o.key, path: paths.get(o.key)!.join('/'), size: chunked.size, etag: etag || o.etag, lastModified: o.lastModified, ...pickHeaders(headers) });
     contents.set(o.key, chunked.content);
-    options.onProgress?.(++done, listed.length, chunked.size);
+    bytesRead += chunked.size;
+    options.onProgress?.(++done, listed.length, bytesRead);
   }
   records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
@@ -190,9 +192,9 @@ function pickHeaders(h: ObjectHeaders): ObjectHeaders {
   return out;
 }
 
-async function collect(body: Readable): Promise<Buffer[]> {
+async function collect(body: AsyncIterable<Buffer>): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
-  for await (const piece of body) chunks.push(piece as Buffer);
+  for await (const piece of body) chunks.push(piece);
   return chunks;
 }
 
