@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -97,10 +98,10 @@ async function bodyHash(bucket: string, key: string): Promise<string> {
   return createHash('sha256').update(await r.Body!.transformToByteArray()).digest('hex');
 }
 
-function runSummary(r: CliResult): { objects: number; read: number; reused: number; gets: number } {
+function runSummary(r: CliResult): { objects: number; read: number; reused: number; heads: number; gets: number } {
   const line = r.logs.split('\n').find((l) => l.includes('"bucket snapshotted"'));
   if (line === undefined) throw new Error(`no run summary in the logs:\n${r.logs.slice(0, 2000)}`);
-  return JSON.parse(line) as { objects: number; read: number; reused: number; gets: number };
+  return JSON.parse(line) as { objects: number; read: number; reused: number; heads: number; gets: number };
 }
 
 beforeAll(async () => {
@@ -152,12 +153,23 @@ describe('an S3 bucket as a dataset source', () => {
     expect(r1.stdout + r1.stderr + r1.logs).not.toContain(server.secretAccessKey);
 
     await client.send(new PutObjectCommand({ Bucket: sourceBucket, Key: 'data/change-me.txt', Body: Buffer.from('version two, longer'), Metadata: { v: '2' } }));
+    // New headers, same bytes: a copy onto itself keeps the ETag, changes LastModified; only a HEAD is due.
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: sourceBucket,
+        Key: 'data/report.pdf',
+        CopySource: `${sourceBucket}/data/report.pdf`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'application/pdf',
+        Metadata: { owner: 'gis team' },
+      }),
+    );
     t = performance.now();
     const r2 = await ok(['snapshot', '--s3-source', source, '--site', repoUrl, '--json']);
     console.log(`second snapshot: ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const snap2 = JSON.parse(r2.stdout) as { id: string; snapshot: { parent: string | null } };
     expect(snap2.snapshot.parent).toBe(first.id);
-    expect(runSummary(r2)).toMatchObject({ objects: COUNT, read: 1, reused: COUNT - 1, gets: 1 });
+    expect(runSummary(r2)).toMatchObject({ objects: COUNT, read: 1, reused: COUNT - 1, heads: 1, gets: 1 });
     second = snap2.id;
   }, 120_000);
 
@@ -195,6 +207,7 @@ describe('an S3 bucket as a dataset source', () => {
       expect(await bodyHash(target, `copy/${key}`), key).toBe(await bodyHash(sourceBucket, `data/${key}`));
     }
     expect((await headersOf(target, 'copy/tiles/0/0/0.png')).meta).toEqual({ source: 'sentinel-2', 'captured-at': '2026-11-01' });
+    expect(await headersOf(target, 'copy/report.pdf')).toMatchObject({ language: undefined, meta: { owner: 'gis team' } });
 
     // A second restore onto the same prefix is refused: it would mix with what is there.
     const again = await runCli(['restore', second, '--to-bucket', bucketUrl(target, 'copy/'), '--site', repoUrl], { env });

@@ -84,6 +84,8 @@ export async function snapshotS3(options: SnapshotS3Options): Promise<SnapshotS3
   }
   await eachLimited(toHead, AHEAD, async (record) => {
     const h = await bucket.head(record.key);
+    // The HEAD's headers replace the parent's wholly: one it no longer has must not linger.
+    for (const field of HEADER_FIELDS) delete record[field];
     Object.assign(record, pickHeaders(h));
   });
 
@@ -181,6 +183,8 @@ interface Dir {
 }
 
 const newDir = (): Dir => ({ files: [], dirs: new Map() });
+
+const HEADER_FIELDS = ['contentType', 'contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl'] as const;
 
 function pickHeaders(h: ObjectHeaders): ObjectHeaders {
   const out: ObjectHeaders = { metadata: { ...h.metadata } };
