@@ -11,8 +11,8 @@ describe('database flags', () => {
       [['snapshot', '--postgres', 'env:DB', '--contract', 'c'], '--postgres and --contract'],
       [['snapshot', '/srv', '--postgres', 'env:DB', '--site', 'file:///tmp/x'], 'a folder or --postgres'],
       [['snapshot', '/srv', '--database', 'a', '--site', 'file:///tmp/x'], '--database needs --postgres'],
-      [['restore', 'latest', '--site', 'file:///tmp/x'], '--to <dir> or --postgres-target'],
-      [['restore', 'latest', '--to', '/tmp/x', '--postgres-target', 'env:DB'], '--to <dir> or --postgres-target'],
+      [['restore', 'latest', '--site', 'file:///tmp/x'], 'give one of --to <dir>, --postgres-target <ref> or --to-bucket'],
+      [['restore', 'latest', '--to', '/tmp/x', '--postgres-target', 'env:DB'], 'give one of --to <dir>, --postgres-target <ref> or --to-bucket'],
     ];
     for (const [argv, message] of cases) {
       const r = await runCli(argv, { env });

@@ -16,7 +16,7 @@ import type { CliContext } from './context.ts';
 import { contractSiteOptions } from './contract-site-options.ts';
 import { requireContract } from './contract-session.ts';
 import { knownSites } from './known-sites.ts';
-import { directoryJob, postgresJob, type SnapshotJob } from './snapshot-jobs.ts';
+import { directoryJob, postgresJob, s3Job, type SnapshotJob } from './snapshot-jobs.ts';
 import { snapshotTo } from './snapshot-to.ts';
 
 export interface SnapshotContractArgs {
@@ -62,9 +62,19 @@ async function jobFor(ctx: CliContext, contract: Contract): Promise<SnapshotJob>
       return directoryJob(ctx, path.resolve(source.path));
     case 'postgres':
       return postgresJob(ctx, source.url, source.databases ?? []);
-    default:
-      throw new UsageError(`contract '${contract.contract}': dataset source type '${source.type}' cannot be snapshotted yet`);
+    case 's3':
+      return s3Job(ctx, contractBucketUrl(source));
   }
+}
+
+/** The contract's bucket as the s3:// URL --s3-source takes (credentials stay a reference). */
+export function contractBucketUrl(source: { bucket: string; prefix: string; endpoint: string | null; region: string | null; credentials: string | null }): string {
+  const params = new URLSearchParams();
+  if (source.endpoint !== null) params.set('endpoint', source.endpoint);
+  if (source.region !== null) params.set('region', source.region);
+  if (source.credentials !== null) params.set('credentials', source.credentials);
+  const query = params.toString();
+  return `s3://${source.bucket}/${source.prefix}${query === '' ? '' : `?${query}`}`;
 }
 
 async function resolveContract(db: CatalogDb, name: string): Promise<{ contract: Contract; chosen: SiteRecord[] }> {

@@ -1,5 +1,5 @@
 // What `georep snapshot` can take a snapshot of, as one shape the three ways of running it
-// (--site, --to, --contract) share: a folder, PostgreSQL databases, (an S3 bucket). Each job
+// (--site, --to, --contract) share: a folder, PostgreSQL databases, an S3 bucket's objects. Each job
 // knows the locations it records as the manifest's `paths` (how its parent is found) and builds
 // the snapshot into a repository whose index is loaded.
 import os from 'node:os';
@@ -8,6 +8,7 @@ import type { Repository } from '../repository/repository.ts';
 import type { SnapshotEntry } from '../repository/snapshots.ts';
 import type { Hex64, SnapshotManifest, SnapshotSource } from '../repository/types.ts';
 import { postgresPaths, snapshotPostgres } from '../replicator/sources/postgres/snapshot-postgres.ts';
+import { s3Paths, snapshotS3 } from '../replicator/sources/s3/snapshot-s3.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 import type { WalkProblem } from '../replicator/snapshot/tree-builder.ts';
 import { resolvePostgres } from '../sites/postgres/connection.ts';
@@ -16,6 +17,7 @@ import type { CliContext } from './context.ts';
 import { changeCacheDir } from './home.ts';
 import type { Progress } from './progress.ts';
 import { PROGRAM } from './version.ts';
+import { openSourceBucket } from './wiring.ts';
 
 export interface BuildInput {
   repo: Repository;
@@ -103,6 +105,40 @@ export async function postgresJob(ctx: CliContext, ref: string, databases: reado
         );
       }
       return { id: result.id, manifest: result.manifest, problems: [] };
+    },
+  };
+}
+
+/**
+ * The objects of a bucket under a prefix, named by s3://bucket/prefix?endpoint=...&credentials=env:NAME.
+ * Objects unchanged since the parent (same key, size, ETag) are not read (snapshot-s3.ts).
+ */
+export async function s3Job(ctx: CliContext, url: string): Promise<SnapshotJob> {
+  const { bucket, prefix } = await openSourceBucket(url, ctx);
+  return {
+    sourceType: 's3',
+    paths: s3Paths(bucket.bucket, prefix),
+    build: async ({ repo, index, parent, tags, progress }) => {
+      try {
+        const result = await snapshotS3({
+          repo,
+          index,
+          clock: ctx.clock,
+          bucket,
+          prefix,
+          ...who(),
+          tags,
+          parent: parent === undefined ? null : { id: parent.id, manifest: parent.manifest },
+          onProgress: (done, total, bytesRead) => progress.update(`${done}/${total} objects, read`, bytesRead),
+        });
+        ctx.logger.info(
+          { bucket: bucket.bucket, prefix, objects: result.objects, read: result.read, reused: result.reused, heads: result.heads, gets: bucket.gets },
+          'bucket snapshotted',
+        );
+        return { id: result.id, manifest: result.manifest, problems: [] };
+      } finally {
+        bucket.close();
+      }
     },
   };
 }

@@ -9,6 +9,7 @@ import { probeFile } from '../sites/file/probe.ts';
 import type { ProbeReport } from '../sites/probe.ts';
 import type * as S3ProbeModule from '../sites/s3/probe.ts';
 import type * as S3SiteModule from '../sites/s3/s3-site.ts';
+import type * as S3SourceModule from '../sites/s3/source-bucket.ts';
 import type { S3Site as S3SiteClass } from '../sites/s3/s3-site.ts';
 import { s3ErrorCode } from '../sites/s3/translate-error.ts';
 import { SiteError } from '../sites/errors.ts';
@@ -143,4 +144,22 @@ export async function probeSite(location: SiteLocation, ctx: WiringContext, time
 
 function timeouts(requestMs = DEFAULT_TIMEOUT_MS): { connectMs: number; requestMs: number } {
   return { connectMs: Math.min(CONNECT_TIMEOUT_MS, requestMs), requestMs };
+}
+
+const s3Source = (): Promise<typeof S3SourceModule> => import('../sites/s3/source-bucket.ts');
+
+/**
+ * A bucket as a dataset source or restore target (`--s3-source`, `--to-bucket`, an s3 contract
+ * source): s3://bucket/prefix?endpoint=...&credentials=env:NAME, credentials by reference only.
+ */
+export async function openSourceBucket(
+  url: string,
+  ctx: WiringContext,
+): Promise<{ bucket: S3SourceModule.SourceBucket; prefix: string; name: string }> {
+  const location = parseSiteUrl(url);
+  if (location.kind !== 's3') throw new UsageError(`${JSON.stringify(url)} is not an s3:// bucket URL`, { hint: 's3://bucket/prefix?endpoint=http://host:port&credentials=env:NAME' });
+  const name = `s3://${location.bucket}/${location.prefix}`;
+  const credentials = await resolveCredentials(location.credentials, { env: ctx.env });
+  const bucket = new (await s3Source()).SourceBucket(location, credentials, { timeouts: timeouts(), logger: ctx.logger, name });
+  return { bucket, prefix: location.prefix, name };
 }

@@ -3,7 +3,8 @@
 // sites: read from the first and fail over to the next when a read fails (cli/restore-sources.ts).
 // No --site: the registered sites the catalog says hold the snapshot committed, healthiest first.
 // `--postgres-target <ref>` restores a database snapshot into a server with pg_restore instead
-// (verifier/restore/postgres-restore.ts); `--to` restores any snapshot, a database's as its files.
+// (verifier/restore/postgres-restore.ts); `--to-bucket <s3 url>` a bucket snapshot into a bucket,
+// keys, bytes and headers (verifier/restore/s3-restore.ts); `--to` restores any snapshot as files.
 import type { CommandModule } from 'yargs';
 import { appendAudit } from '../../catalog/queries/audit.ts';
 import { getSite } from '../../catalog/queries/sites.ts';
@@ -15,6 +16,7 @@ import type { MasterIndex } from '../../repository/index.ts';
 import { findSnapshot, listSnapshots, type SnapshotEntry } from '../../repository/snapshots.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
 import { restorePostgres } from '../../verifier/restore/postgres-restore.ts';
+import { restoreS3 } from '../../verifier/restore/s3-restore.ts';
 import { resolvePostgres } from '../../sites/postgres/connection.ts';
 import { findPgBin } from '../../sites/postgres/tools.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -28,11 +30,13 @@ import { printProblems } from '../problems.ts';
 import { chooseSources, openSources } from '../restore-sources.ts';
 import { openIndexed } from '../session.ts';
 import { looksLikeUrl } from '../site-registry.ts';
+import { openSourceBucket } from '../wiring.ts';
 
 interface Args {
   snapshot: string;
   to: string | undefined;
   'postgres-target': string | undefined;
+  'to-bucket': string | undefined;
   database: string | undefined;
   clean: boolean;
   owner: boolean;
@@ -54,7 +58,7 @@ interface Source {
 export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
   return {
     command: 'restore <snapshot>',
-    describe: 'restore a snapshot (or --path inside it) into a folder, or a database snapshot into a server',
+    describe: 'restore a snapshot (or --path inside it) into a folder, a database snapshot into a server, a bucket snapshot into a bucket',
     builder: (y) =>
       y
         .positional('snapshot', { type: 'string', demandOption: true, describe: 'snapshot id, prefix, or latest' })
@@ -63,11 +67,18 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
           type: 'string',
           describe: 'restore a database snapshot with pg_restore into this database: env:NAME or file:/path holding its URL',
         })
+        .option('to-bucket', {
+          type: 'string',
+          describe: 'restore a bucket snapshot into a bucket: s3://bucket/prefix?endpoint=...&credentials=env:NAME|file:/path',
+        })
         .option('database', { type: 'string', describe: "with --postgres-target: which of the snapshot's databases" })
         .option('clean', { type: 'boolean', default: false, describe: 'with --postgres-target: restore over a database that is not empty' })
         .option('owner', { type: 'boolean', default: true, describe: 'with --postgres-target: --no-owner leaves out ownership and privileges' })
         .check((a) => {
-          if ((a.to === undefined) === (a['postgres-target'] === undefined)) throw new UsageError('give one of --to <dir> or --postgres-target <ref>');
+          if ([a.to, a['postgres-target'], a['to-bucket']].filter((t) => t !== undefined).length !== 1) {
+            throw new UsageError('give one of --to <dir>, --postgres-target <ref> or --to-bucket <s3 url>');
+          }
+          if (a['to-bucket'] !== undefined && a.path !== undefined) throw new UsageError('--path does not go with --to-bucket');
           if (a['postgres-target'] !== undefined && a.path !== undefined) throw new UsageError('--path does not go with --postgres-target');
           return true;
         })
@@ -116,6 +127,7 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
 async function restoreFrom(ctx: CliContext, args: Args, source: Source): Promise<void> {
   const ref = args['postgres-target'];
   if (ref !== undefined) return restoreDatabase(ctx, args, ref, source);
+  if (args['to-bucket'] !== undefined) return restoreBucket(ctx, args, args['to-bucket'], source);
   const { snapshot, switches } = source;
   const to = args.to!;
   const progress = new Progress(ctx.stderr, ctx.clock);
@@ -182,6 +194,38 @@ async function restoreDatabase(ctx: CliContext, args: Args, ref: string, source:
     );
   } finally {
     progress.done();
+  }
+}
+
+async function restoreBucket(ctx: CliContext, args: Args, url: string, source: Source): Promise<void> {
+  const { bucket, prefix, name } = await openSourceBucket(url, ctx);
+  const progress = new Progress(ctx.stderr, ctx.clock);
+  const started = ctx.clock.nowMs();
+  try {
+    const result = await restoreS3({
+      reader: source.reader,
+      index: source.index,
+      manifest: source.snapshot.manifest,
+      target: bucket,
+      prefix,
+      replace: args.overwrite === 'always',
+      onProgress: (done, total) => progress.update('putting objects', done, total),
+    });
+    progress.done();
+    const seconds = (ctx.clock.nowMs() - started) / 1000;
+    if (args.json) {
+      printJson(ctx, { snapshot: source.snapshot.id, site: source.site, switches: source.switches, to: name, ...result, seconds });
+      return;
+    }
+    for (const line of describeSwitches(source.switches)) print(ctx, line);
+    print(
+      ctx,
+      `restored snapshot ${source.snapshot.id.slice(0, 12)} into ${name}: ${result.objects} objects, ` +
+        `${formatBytes(result.bytes)} in ${formatDuration(seconds)}`,
+    );
+  } finally {
+    progress.done();
+    bucket.close();
   }
 }
 

@@ -1,7 +1,8 @@
 // `georep snapshot <path> --site <url>`: snapshot a folder into the repository at one site;
 // with `--to a,b,c`, into local staging and shipped to several (snapshot-to.ts); with
 // `--contract <name>`, what and where the contract says (snapshot-contract.ts). `--postgres
-// <ref>` snapshots databases instead of a folder (cli/snapshot-jobs.ts).
+// <ref>` snapshots databases instead of a folder, `--s3-source <url>` a bucket's objects
+// (cli/snapshot-jobs.ts).
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { listSnapshots } from '../../repository/snapshots.ts';
@@ -12,7 +13,7 @@ import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
 import { openIndexed } from '../session.ts';
 import { snapshotByContract } from '../snapshot-contract.ts';
-import { directoryJob, findParent, postgresJob, type SnapshotJob } from '../snapshot-jobs.ts';
+import { directoryJob, findParent, postgresJob, s3Job, type SnapshotJob } from '../snapshot-jobs.ts';
 import { snapshotTo } from '../snapshot-to.ts';
 import { UsageError } from '../../core/errors.ts';
 
@@ -23,6 +24,7 @@ interface Args {
   to: string[] | undefined;
   postgres: string | undefined;
   database: string[];
+  's3-source': string | undefined;
   tag: string[];
   json: boolean;
 }
@@ -30,7 +32,7 @@ interface Args {
 export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
   return {
     command: 'snapshot [path]',
-    describe: 'snapshot a folder (or PostgreSQL databases) into the repository at a site',
+    describe: 'snapshot a folder (or PostgreSQL databases, or a bucket) into the repository at a site',
     builder: (y) =>
       y
         .positional('path', { type: 'string', describe: 'folder to snapshot (with --contract: the contract says)' })
@@ -46,13 +48,20 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
           describe: 'snapshot databases of this server: env:NAME or file:/path holding the URL (or a URL without password)',
         })
         .option('database', { type: 'string', array: true, default: [], describe: "with --postgres: a database to dump (repeatable; default: the URL's)" })
+        .option('s3-source', {
+          type: 'string',
+          describe: "snapshot a bucket's objects: s3://bucket/prefix?endpoint=...&credentials=env:NAME|file:/path",
+        })
         .check((a) => {
+          if (a['s3-source'] !== undefined && (a.postgres !== undefined || a.path !== undefined || a.contract !== undefined)) {
+            throw new UsageError('--s3-source goes alone: not with a folder, --postgres or --contract');
+          }
           const modes = [a.site, a.to, a.contract].filter((m) => m !== undefined).length;
           if (modes !== 1) throw new UsageError('give one of --site <url>, --to a,b,c or --contract <name>');
           if (a.postgres !== undefined && a.contract !== undefined) throw new UsageError('--postgres and --contract do not go together: the contract names its source');
           if (a.postgres !== undefined && a.path !== undefined) throw new UsageError('give a folder or --postgres, not both');
           if (a.postgres === undefined && a.database.length > 0) throw new UsageError('--database needs --postgres');
-          if (a.contract === undefined && a.postgres === undefined && a.path === undefined) throw new UsageError('name the folder to snapshot');
+          if (a.contract === undefined && a.postgres === undefined && a['s3-source'] === undefined && a.path === undefined) throw new UsageError('name the folder to snapshot');
           return true;
         })
         .option('tag', { type: 'string', array: true, default: [], describe: 'label the snapshot (repeatable)' })
@@ -63,9 +72,11 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
         return;
       }
       const job: SnapshotJob =
-        args.postgres !== undefined
-          ? await postgresJob(ctx, args.postgres, args.database)
-          : directoryJob(ctx, path.resolve(args.path ?? '.'));
+        args['s3-source'] !== undefined
+          ? await s3Job(ctx, args['s3-source'])
+          : args.postgres !== undefined
+            ? await postgresJob(ctx, args.postgres, args.database)
+            : directoryJob(ctx, path.resolve(args.path ?? '.'));
       if (args.to !== undefined) {
         await snapshotTo(ctx, { job, to: args.to, tags: args.tag, json: args.json });
         return;
