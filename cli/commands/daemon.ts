@@ -1,4 +1,4 @@
-// `georep daemon [--concurrency 2] [--lease 5m] [--poll 15s] [--max-attempts 3]
+// `georep daemon [--listen :9464] [--concurrency 2] [--lease 5m] [--poll 15s] [--max-attempts 3]
 //  [--shutdown-timeout 60s] [--once]`: runs every applied contract's schedule. Each cron tick
 // becomes a job in the catalog, claimed by exactly one of however many daemons share the
 // PostgreSQL catalog. SIGTERM or SIGINT: stop claiming, let running jobs finish within the
@@ -9,8 +9,10 @@ import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../core/errors.ts';
 import { Daemon } from '../../replicator/daemon/daemon.ts';
+import { daemonMetrics } from '../../replicator/daemon/metrics.ts';
 import { openCatalogFor } from '../catalog-session.ts';
 import { print, printJson, type CliContext } from '../context.ts';
+import { serveDaemonHttp, parseListen, type DaemonHttp } from '../daemon-http.ts';
 import { cliJobRunner, type RunCommand } from '../daemon-jobs.ts';
 import { parseDuration } from '../duration.ts';
 import { EXIT_PARTIAL } from '../exit-codes.ts';
@@ -22,6 +24,7 @@ interface Args {
   'max-attempts': number;
   'shutdown-timeout': string;
   once: boolean;
+  listen: string | undefined;
   json: boolean;
 }
 
@@ -36,6 +39,7 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
         .option('poll', { type: 'string', default: '15s', describe: 'pause between scheduling rounds' })
         .option('max-attempts', { type: 'number', default: 3, describe: 'claims of a job before it is failed' })
         .option('shutdown-timeout', { type: 'string', default: '60s', describe: 'how long SIGTERM waits for running jobs' })
+        .option('listen', { type: 'string', describe: 'serve /healthz and /metrics at [host]:port (host: 127.0.0.1 unless named)' })
         .option('once', { type: 'boolean', default: false, describe: 'schedule, run what is due, exit' })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
@@ -48,6 +52,7 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
       const leaseMs = parseDuration(args.lease, '--lease');
       const pollMs = parseDuration(args.poll, '--poll');
       const shutdownMs = parseDuration(args['shutdown-timeout'], '--shutdown-timeout');
+      const listen = args.listen === undefined ? undefined : parseListen(args.listen);
       if (!ctx.env.GEOREP_CATALOG_URL) {
         // Each job opens the catalog itself; the embedded PGlite folder admits one process at a time.
         throw new UsageError('georep daemon needs a PostgreSQL catalog', {
@@ -57,6 +62,7 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
       const owner = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
       const logger = ctx.logger.child({ daemon: owner });
       const db = await openCatalogFor(ctx);
+      const metrics = daemonMetrics(db);
       const daemon = new Daemon({
         db,
         owner,
@@ -67,7 +73,9 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
         clock: ctx.clock,
         logger,
         runJob: cliJobRunner({ ...ctx, logger }, runCommand),
+        onJobEnded: metrics.jobEnded,
       });
+      let httpServer: DaemonHttp | undefined;
       try {
         if (args.once) {
           await daemon.runOnce();
@@ -76,6 +84,11 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
           else for (const e of ends) print(ctx, `${e.contract} ${e.kind} ${e.tick.toISOString()}: ${e.end}`);
           if (ends.some((e) => e.end !== 'done')) ctx.exitCode = EXIT_PARTIAL;
           return;
+        }
+        if (listen) {
+          // Stuck: no round for three poll intervals plus a lease (a round can wait on a slow catalog).
+          httpServer = await serveDaemonHttp(listen, { db, daemon, metrics, staleMs: 3 * pollMs + leaseMs, logger });
+          logger.info({ url: httpServer.url }, 'serving /healthz and /metrics');
         }
         logger.info({ concurrency: args.concurrency, leaseMs }, 'daemon started');
         const signalled = new Promise<NodeJS.Signals>((resolve) => {
@@ -94,6 +107,7 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
           process.exit(0);
         }
       } finally {
+        await httpServer?.close().catch(() => undefined);
         await db.close().catch(() => undefined);
       }
     },

@@ -40,6 +40,8 @@ export interface DaemonOptions {
   clock: Clock;
   logger: Logger;
   runJob: JobRunner;
+  /** Told of every job this daemon ended (metrics). */
+  onJobEnded?: (job: ClaimedJob, end: JobEnd) => void;
   /** Moves the database clock for ticks and leases: tests only (see JobClockOptions). */
   skewMs?: () => number;
 }
@@ -138,6 +140,7 @@ export class Daemon {
     await finishRun(this.o.db, run.id, outcome, result.ok ? { end } : { end, error: result.error });
     (end === 'done' ? log.info.bind(log) : log.warn.bind(log))({ end, ...(result.ok ? {} : { error: result.error }) }, 'job ended');
     this.ended.push({ job, end });
+    this.o.onJobEnded?.(job, end);
     return end;
   }
 

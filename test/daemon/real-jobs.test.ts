@@ -7,12 +7,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../catalog/db.ts';
 import type { Daemon } from '../../replicator/daemon/daemon.ts';
+import type { DaemonMetrics } from '../../replicator/daemon/metrics.ts';
+import { serveDaemonHttp } from '../../cli/daemon-http.ts';
+import { createLogger } from '../../core/log.ts';
 import { expectExactlyOnce } from './exactly-once.ts';
 import { CONTRACTS, makeWorld, manifestsAt, type World } from './world.ts';
 
 const REAL_ROUNDS = 3;
 let world: World | undefined;
-const pair: { daemon: Daemon; db: CatalogDb }[] = [];
+const pair: { daemon: Daemon; db: CatalogDb; metrics: DaemonMetrics }[] = [];
 
 afterAll(async () => {
   for (const d of pair) await d.db.close();
@@ -44,6 +47,30 @@ describe('two daemons running the real commands', () => {
     );
     expect(kept.length).toBe(CONTRACTS.length * 2); // retention: the last 2 of each
     expect(kept.every((k) => Number(k.sites) === 2)).toBe(true);
+    // What a scrape of daemon a shows: the queue (all done), its own job counts, and per contract
+    // and site the age of the newest committed snapshot (the last round's, seconds ago).
+    const a = pair[0]!;
+    const http = await serveDaemonHttp({ host: '127.0.0.1', port: 0 }, { ...a, staleMs: 60_000, logger: createLogger({ level: 'silent' }) });
+    try {
+      expect((await fetch(`${http.url}/healthz`)).status).toBe(200);
+      const text = await (await fetch(`${http.url}/metrics`)).text();
+      expect(text).toContain(`georep_jobs{state="done"} ${jobs.length}`);
+      expect(text).toContain('georep_jobs{state="pending"} 0');
+      const mine = a.daemon.ended.filter((e) => e.job.kind === 'snapshot' && e.end === 'done').length;
+      expect(text).toContain(`georep_jobs_ended_total{kind="snapshot",end="done"} ${mine}`);
+      for (const c of CONTRACTS) {
+        for (const site of Object.keys(world.sites)) {
+          const m = new RegExp(`georep_last_snapshot_age_seconds\\{contract="${c.name}",site="${site}"\\} ([0-9.e+-]+)`).exec(text);
+          expect(m, `${c.name} at ${site}`).not.toBeNull();
+          expect(Number(m![1])).toBeGreaterThanOrEqual(0);
+          expect(Number(m![1])).toBeLessThan(120); // committed during this test
+        }
+      }
+      expect((await fetch(`${http.url}/nope`)).status).toBe(404);
+    } finally {
+      await http.close();
+    }
+
     for (const [name, dir] of Object.entries(world.sites)) {
       const { rows } = await db.query<{ hex: string }>(
         `select s.hex from snapshots s join snapshot_sites ss on ss.snapshot_id = s.id join sites t on t.id = ss.site_id

@@ -1,5 +1,5 @@
-// SIGTERM on a real `georep daemon` process (the built CLI): it stops claiming, lets the running
-// snapshot job finish within --shutdown-timeout and exits 0, the job done. A job is put in at the
+// SIGTERM on a real `georep daemon` process (the built CLI), serving /healthz: it stops claiming,
+// lets the running snapshot job finish within --shutdown-timeout and exits 0, the job done. A job is put in at the
 // current minute so the daemon has real work to be in the middle of.
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -31,7 +31,7 @@ describe('georep daemon', () => {
     const { rows } = await db.query<{ t: Date }>(`select date_trunc('second', now()) as t`);
     const id = await insertTick(db, { contract: 'hospitals', kind: 'snapshot', tick: rows[0]!.t });
     expect(id).not.toBeNull();
-    const child = spawn(process.execPath, [BIN, 'daemon', '--poll', '1s', '--shutdown-timeout', '60s'], {
+    const child = spawn(process.execPath, [BIN, 'daemon', '--poll', '1s', '--shutdown-timeout', '60s', '--listen', '127.0.0.1:0'], {
       cwd: path.dirname(path.dirname(BIN)),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GEOREP_LOG_LEVEL: 'info', ...world.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,6 +45,10 @@ describe('georep daemon', () => {
     try {
       for (let i = 0; i < 1000 && (await getJob(db, id!))?.state !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
       expect((await getJob(db, id!))?.state, stderr).toBe('running');
+      // The process serves /healthz once its loop has completed a round (the url is in its log).
+      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stderr)?.[1];
+      expect(url, stderr).toBeDefined();
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
       const sent = performance.now();
       child.kill('SIGTERM');
       const end = await exited;

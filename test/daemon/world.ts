@@ -13,6 +13,7 @@ import { run } from '../../cli/main.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { Daemon, type DaemonOptions } from '../../replicator/daemon/daemon.ts';
+import { daemonMetrics, type DaemonMetrics } from '../../replicator/daemon/metrics.ts';
 import { catalogEnv } from '../ship/fixtures.ts';
 import { runCli, type CliResult } from '../cli/run-cli.ts';
 
@@ -36,7 +37,7 @@ export interface World {
   cli(args: string[], code?: number): Promise<CliResult>;
   open(): Promise<CatalogDb>;
   /** A daemon on a catalog connection of its own that runs jobs through the CLI, as `georep daemon` does. */
-  daemon(name: string, options?: Partial<DaemonOptions>): Promise<{ daemon: Daemon; db: CatalogDb }>;
+  daemon(name: string, options?: Partial<DaemonOptions>): Promise<{ daemon: Daemon; db: CatalogDb; metrics: DaemonMetrics }>;
 }
 
 /** scrub and drill crons are given per test; snapshots run every minute. */
@@ -91,8 +92,12 @@ export async function makeWorld(
     await migrate(db);
     return db;
   };
-  const daemon = async (name: string, options: Partial<DaemonOptions> = {}): Promise<{ daemon: Daemon; db: CatalogDb }> => {
+  const daemon = async (
+    name: string,
+    options: Partial<DaemonOptions> = {},
+  ): Promise<{ daemon: Daemon; db: CatalogDb; metrics: DaemonMetrics }> => {
     const db = await open();
+    const metrics = daemonMetrics(db);
     const clock: Clock = options.clock ?? systemClock;
     const logger = createLogger({ level: 'silent' });
     const ctx = { env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, clock, logger, exitCode: 0 };
@@ -106,9 +111,10 @@ export async function makeWorld(
       clock,
       logger,
       runJob: cliJobRunner(ctx, run),
+      onJobEnded: metrics.jobEnded,
       ...options,
     });
-    return { daemon: d, db };
+    return { daemon: d, db, metrics };
   };
   return { tmp, env, sites, sources, cli, open, daemon };
 }
