@@ -109,10 +109,17 @@ export class Daemon {
   private start(job: ClaimedJob): void {
     const abort = new AbortController();
     const entry: Running = { job, abort, done: Promise.resolve('released') };
-    entry.done = this.execute(job, abort).finally(() => {
-      this.running.delete(job.id);
-      this.wake.abort(); // a slot is free: the loop may claim again at once
-    });
+    entry.done = this.execute(job, abort)
+      .catch((err: unknown): JobEnd => {
+        // The catalog failed around the job (recording its run or its end): the lease runs out and
+        // another claim retries it; the loop itself must go on.
+        this.o.logger.error({ err, job: job.id }, 'job bookkeeping failed; its lease will expire');
+        return 'retry';
+      })
+      .finally(() => {
+        this.running.delete(job.id);
+        this.wake.abort(); // a slot is free: the loop may claim again at once
+      });
     this.running.set(job.id, entry);
   }
 
