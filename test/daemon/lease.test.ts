@@ -2,10 +2,12 @@
 // its lease expires with its late finish refused (the fence), a failing job given up after its
 // last attempt, and shutdown giving unfinished jobs back. Each test works in a window of database
 // time of its own (the skew seam), days apart, so their ticks never meet.
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogDb } from '../../catalog/db.ts';
 import { claimNextJob, extendLease, finishJob, getJob, insertTick, listJobs } from '../../catalog/queries/jobs.ts';
+import { databaseNow } from '../../catalog/queries/clock.ts';
 import { ManualClock, systemClock } from '../../core/clock.ts';
 import type { ClaimedJob } from '../../catalog/queries/jobs.ts';
 import type { Daemon, JobResult } from '../../replicator/daemon/daemon.ts';
@@ -169,5 +171,25 @@ describe('daemon leases', () => {
     stuck.release();
     await until(() => d2.ended.length === 1);
     expect(d2.ended[0]!.end).toBe('fenced'); // its late finish does not undo the release
+  });
+
+  it('follows a contract re-applied while it runs, without a restart', async () => {
+    let skew = 6 * DAY;
+    // Jobs left pending by earlier tests (days before) are run too; only this window's count here.
+    const from = (await databaseNow(db)).getTime() + skew - 120_000;
+    const ran: ClaimedJob[] = [];
+    const d = await daemon('h', { skewMs: () => skew, concurrency: 1, runJob: async (j) => (ran.push(j), { ok: true }) });
+    const order = (): string[] => ran.filter((j) => j.kind === 'snapshot' && j.tick.getTime() >= from).map((j) => j.contract);
+    await d.runOnce();
+    expect(order()).toEqual(['hospitals', 'shelters', 'archive']);
+    // hospitals drops to the bulk tier (with a tighter RPO than archive): the same daemon, on its
+    // next round, runs it after shelters and before archive.
+    const file = path.join(world.tmp, 'hospitals.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('tier: critical', 'tier: bulk'));
+    await world.cli(['policy', 'apply', file]);
+    ran.length = 0;
+    skew += 60_000;
+    await d.runOnce();
+    expect(order()).toEqual(['shelters', 'hospitals', 'archive']);
   });
 });
