@@ -6,6 +6,7 @@ import { createLogger } from '../core/log.ts';
 import type { CliContext } from './context.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { catalogCommand } from './commands/catalog.ts';
+import { daemonCommand } from './commands/daemon.ts';
 import { diffCommand } from './commands/diff.ts';
 import { drillCommand } from './commands/drill.ts';
 import { extendLocksCommand } from './commands/extend-locks.ts';
@@ -59,6 +60,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(repairCommand(ctx))
     .command(drillCommand(ctx))
     .command(reportCommand(ctx))
+    .command(daemonCommand(ctx, run))
     .demandCommand(1, 'name a command; see georep --help')
     .strict()
     .recommendCommands()

@@ -98,3 +98,9 @@ export async function getContractVersion(db: CatalogDb, name: string, version: n
   const { rows } = await db.query<VersionRow>(`${SELECT} where c.name = $1 and v.version = $2`, [name, version]);
   return rows[0] ? toVersion(rows[0]) : null;
 }
+
+/** When each contract was first applied, by name: a scheduler starts its ticks there. */
+export async function contractStarts(db: CatalogDb): Promise<Map<string, Date>> {
+  const { rows } = await db.query<{ name: string; created_at: unknown }>('select name, created_at from contracts');
+  return new Map(rows.map((r) => [r.name, date(r.created_at)]));
+}

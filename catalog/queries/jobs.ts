@@ -84,48 +84,92 @@ export async function insertTick(
 }
 
 /**
- * Claims the oldest due job (tick reached by the database clock) that is pending, or running under
- * an expired lease, for `leaseMs`; null when there is none. kinds limits which jobs are taken.
+ * What "now" is for the lease and due-tick conditions: the database clock, moved by skewMs. Only
+ * tests move it (to drive fifty cron ticks without waiting fifty minutes); every daemon passes 0.
+ */
+export interface JobClockOptions {
+  skewMs?: number;
+}
+
+const NOW = (param: string): string => `(now() + ${param}::double precision * interval '1 millisecond')`;
+
+// Claim order: tier (critical first), then the tightest RPO, then the oldest tick; read from the
+// contract's newest applied version, so a re-applied tier takes effect on the next claim.
+const PRIORITY = `case lv.parsed->>'tier' when 'critical' then 0 when 'standard' then 1 when 'bulk' then 2 else 3 end,
+  (lv.parsed->>'rpoMs')::double precision nulls last, j.tick, j.id`;
+
+/**
+ * Claims the most urgent due job (tick reached by the database clock) that is pending, or running
+ * under an expired lease, for `leaseMs`; null when there is none. kinds limits which jobs are
+ * taken; a job already claimed maxAttempts times is left for failExhaustedJobs. With waitFor, a job
+ * of any other kind waits while a job of that kind for the same contract, at or before its tick,
+ * is unfinished (a scrub or drill checks the snapshot its tick was due to take, not the one before).
  */
 export async function claimNextJob(
   db: CatalogDb,
   owner: string,
   leaseMs: number,
-  options: { kinds?: readonly string[] } = {},
+  options: { kinds?: readonly string[]; maxAttempts?: number; waitFor?: string } & JobClockOptions = {},
 ): Promise<ClaimedJob | null> {
   checkLeaseMs(leaseMs);
   const { rows } = await db.query<JobRow>(
     `with next as (
-       select id from jobs
-       where state in ('pending', 'running') and tick <= now()
-         and (state = 'pending' or lease_expires_at <= now())
-         and ($3::text[] is null or kind = any($3::text[]))
-       order by tick, id
+       select j.id from jobs j
+       left join lateral (
+         select v.parsed from contract_versions v where v.contract_id = j.contract_id order by v.version desc limit 1
+       ) lv on true
+       where j.state in ('pending', 'running') and j.tick <= ${NOW('$4')}
+         and (j.state = 'pending' or j.lease_expires_at <= ${NOW('$4')})
+         and ($3::text[] is null or j.kind = any($3::text[]))
+         and ($5::integer is null or j.attempts < $5::integer)
+         and ($6::text is null or j.kind = $6::text or not exists (
+           select 1 from jobs w where w.contract_id = j.contract_id and w.kind = $6::text and w.tick <= j.tick
+             and w.state in ('pending', 'running')))
+       order by ${PRIORITY}
        limit 1
-       for update skip locked
+       for update of j skip locked
      ), claimed as (
        update jobs set state = 'running', lease_owner = $1,
-         lease_expires_at = now() + $2::double precision * interval '1 millisecond',
+         lease_expires_at = ${NOW('$4')} + $2::double precision * interval '1 millisecond',
          attempts = jobs.attempts + 1, updated_at = now()
        from next where jobs.id = next.id
        returning jobs.*
      )
      select ${JOB_COLUMNS} from claimed j join contracts c on c.id = j.contract_id`,
-    [owner, leaseMs, options.kinds ? [...options.kinds] : null],
+    [owner, leaseMs, options.kinds ? [...options.kinds] : null, options.skewMs ?? 0, options.maxAttempts ?? null, options.waitFor ?? null],
   );
   return rows[0] ? (toJob(rows[0]) as ClaimedJob) : null;
+}
+
+/**
+ * Ends, as failed, every job whose holder's lease expired after its last allowed attempt (its
+ * worker died maxAttempts times, or the job kills whoever runs it). Returns how many.
+ */
+export async function failExhaustedJobs(db: CatalogDb, maxAttempts: number, options: JobClockOptions = {}): Promise<number> {
+  const { rows } = await db.query(
+    `update jobs set state = 'failed', lease_owner = null, lease_expires_at = null, finished_at = now(), updated_at = now(),
+       last_error = coalesce(last_error || '; ', '') || 'lease expired after ' || attempts || ' attempts'
+     where state = 'running' and lease_expires_at <= ${NOW('$2')} and attempts >= $1 returning id`,
+    [maxAttempts, options.skewMs ?? 0],
+  );
+  return rows.length;
 }
 
 // The condition that the caller still holds the lease it was given.
 const HELD = `id = $1 and lease_owner = $2 and attempts = $3 and state = 'running'`;
 
 /** Pushes the lease's end to leaseMs from now; null when the lease was lost. */
-export async function extendLease(db: CatalogDb, job: ClaimedJob, leaseMs: number): Promise<Date | null> {
+export async function extendLease(
+  db: CatalogDb,
+  job: ClaimedJob,
+  leaseMs: number,
+  options: JobClockOptions = {},
+): Promise<Date | null> {
   checkLeaseMs(leaseMs);
   const { rows } = await db.query<{ lease_expires_at: unknown }>(
-    `update jobs set lease_expires_at = now() + $4::double precision * interval '1 millisecond', updated_at = now()
+    `update jobs set lease_expires_at = ${NOW('$5')} + $4::double precision * interval '1 millisecond', updated_at = now()
      where ${HELD} returning lease_expires_at`,
-    [job.id, job.leaseOwner, job.attempts, leaseMs],
+    [job.id, job.leaseOwner, job.attempts, leaseMs, options.skewMs ?? 0],
   );
   return rows[0] ? date(rows[0].lease_expires_at) : null;
 }

@@ -1,0 +1,66 @@
+// The daemon's HTTP face: /healthz (200 while the loop has completed a round recently and the
+// catalog answers; 503 otherwise) and /metrics (Prometheus text). Bound to localhost unless the
+// operator names an address: metrics name contracts and sites.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CatalogDb } from '../catalog/db.ts';
+import { databaseNow } from '../catalog/queries/clock.ts';
+import { UsageError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Daemon } from '../replicator/daemon/daemon.ts';
+import type { DaemonMetrics } from '../replicator/daemon/metrics.ts';
+
+/** `:9464` (localhost), `0.0.0.0:9464`, `[::1]:9464`; port 0 picks a free one. */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen ${JSON.stringify(text)} is not [host]:port`, { hint: 'e.g. --listen :9464 or --listen 0.0.0.0:9464' });
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export interface DaemonHttp {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** staleMs: how long after the last round the loop counts as stuck. */
+export async function serveDaemonHttp(
+  listen: { host: string; port: number },
+  parts: { db: CatalogDb; daemon: Daemon; metrics: DaemonMetrics; staleMs: number; logger: Logger },
+): Promise<DaemonHttp> {
+  const server = http.createServer((req, res) => {
+    const reply = (code: number, type: string, body: string): void => {
+      res.writeHead(code, { 'content-type': type }).end(body);
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    void (async () => {
+      if (path === '/healthz') {
+        const now = await databaseNow(parts.db);
+        const last = parts.daemon.lastRoundAt;
+        const fresh = last !== null && now.getTime() - last.getTime() <= parts.staleMs;
+        reply(fresh ? 200 : 503, 'text/plain', fresh ? 'ok\n' : 'the daemon loop has not completed a round recently\n');
+      } else if (path === '/metrics') {
+        reply(200, parts.metrics.registry.contentType, await parts.metrics.registry.metrics());
+      } else {
+        reply(404, 'text/plain', 'not found: try /healthz or /metrics\n');
+      }
+    })().catch((err: unknown) => {
+      parts.logger.warn({ err, path }, 'http request failed');
+      if (!res.headersSent) reply(503, 'text/plain', 'the catalog did not answer\n');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // a scraper's keep-alive must not hold the shutdown
+      }),
+  };
+}
