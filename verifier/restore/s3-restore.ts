@@ -5,6 +5,7 @@
 // batches (a pack span per pack, then 32 puts at once), large ones streamed blob by blob. Keys keep their part after the source prefix, under the target's prefix. A target
 // prefix that already holds objects is refused unless `replace`: a restore must not silently mix
 // with what is there.
+import { eachLimited } from '../../core/each-limited.ts';
 import { Readable } from 'node:stream';
 import { UsageError } from '../../core/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
@@ -109,14 +110,6 @@ async function readBlobs(reader: BlobReader, index: MasterIndex, ids: readonly H
     list.forEach((e, i) => out.set(e.id, plain[i]!));
   });
   return out;
-}
-
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function* blobs(reader: BlobReader, ids: readonly Hex64[]): AsyncGenerator<Buffer> {

@@ -8,6 +8,7 @@
 // read (decideReuse). Reads are in key order, one body chunked at a time (the chunker's buffer is
 // shared); small bodies are fetched a few ahead so that thousands of tiny objects do not cost a
 // round trip each in series, and large ones are streamed when their turn comes (bounded memory).
+import { eachLimited } from '../../../core/each-limited.ts';
 import type { Clock } from '../../../core/clock.ts';
 import { BlobReader } from '../../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../../repository/index.ts';
@@ -200,14 +201,6 @@ async function collect(body: AsyncIterable<Buffer>): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   for await (const piece of body) chunks.push(piece);
   return chunks;
-}
-
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** The parent's objects by key, with their blob ids; empty when there is no parent of this source. */
