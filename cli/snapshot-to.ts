@@ -23,6 +23,8 @@ import {
 } from './ship-session.ts';
 import { findParent, type SnapshotJob } from './snapshot-jobs.ts';
 import { withRun } from './run-record.ts';
+import { withStagingLock } from './staging-lock.ts';
+import { georepHome } from './home.ts';
 import { packsMarkedAt } from '../catalog/queries/prune-marks.ts';
 import { markedLast, withIndex, withoutMarked } from '../replicator/prune/dedup-marks.ts';
 import { listSnapshots } from '../repository/snapshots.ts';
@@ -52,7 +54,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
   // The run is recorded before the marks and the index are read (prune's rule, cli/run-record.ts).
   const contract = args.contract;
   const run = { kind: 'snapshot', contract: contract?.name ?? null, details: { source: args.job.paths.join(' '), targets: specs } };
-  await withCatalog(ctx, (db) => withRun(ctx, db, run, async () => {
+  await withStagingLock(georepHome(ctx.env), () => withCatalog(ctx, (db) => withRun(ctx, db, run, async () => {
     const targets = await openTargets(ctx, db, specs, contract?.optionsFor);
     try {
       const password = await readPassword(ctx, { purpose: 'repository password' });
@@ -132,6 +134,6 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
     } finally {
       await closeAll(targets);
     }
-  }));
+  })));
 }
 

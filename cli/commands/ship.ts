@@ -36,6 +36,8 @@ import { groupByContract, type ShipGroup } from '../ship-contracts.ts';
 import { shipWork, type ShipItem } from '../ship-work.ts';
 import { stagedRepositories } from '../staged.ts';
 import { withRun } from '../run-record.ts';
+import { withStagingLock } from '../staging-lock.ts';
+import { georepHome } from '../home.ts';
 import { packsMarkedAt } from '../../catalog/queries/prune-marks.ts';
 import { markedLast, withIndex } from '../../replicator/prune/dedup-marks.ts';
 
@@ -67,7 +69,7 @@ export function shipCommand(ctx: CliContext): CommandModule<object, Args> {
       const only = args.to === undefined ? undefined : parseTargets(args.to);
       const results: Shipped[] = [];
       // Recorded as a run before any index is read (prune's rule, cli/run-record.ts).
-      await withCatalog(ctx, (db) => withRun(ctx, db, 'ship', async () => {
+      await withStagingLock(georepHome(ctx.env), () => withCatalog(ctx, (db) => withRun(ctx, db, 'ship', async () => {
         const staged = new Map<Hex64, PendingShip[]>();
         for (const repository of await stagedRepositories(ctx.env)) {
           const site = await openStagingSite(ctx, repository);
@@ -96,7 +98,7 @@ export function shipCommand(ctx: CliContext): CommandModule<object, Args> {
         }
         const outcomes: SiteOutcome[] = results.flatMap((r) => r.outcomes);
         ctx.exitCode = outcomes.length === 0 ? 0 : shipExitCode(outcomes);
-      }));
+      })));
       if (args.json) {
         printJson(ctx, { snapshots: results });
         return;

@@ -211,7 +211,12 @@ describe.each(CATALOGS)('catalog rebuild and restore failover, catalog on %s', (
     const single = await georep(['restore', 'latest', '--to', path.join(tmp, 'restore-single'), '--site', fileUrl, '--json']);
     expect(single.code).toBe(1);
     const problems = (JSON.parse(single.stdout) as { problems: { code: string }[] }).problems;
-    expect(new Set(problems.map((p) => p.code))).toEqual(new Set(['SITE_NOT_FOUND', 'REPO_INTEGRITY']));
+    // Which of the two damages a file meets first depends on the order its spans are read: a file
+    // that fails on one is not read further, and the damaged pack's files may all need the deleted
+    // pack too. So: only these two kinds, and the missing pack always among them.
+    const codes = new Set(problems.map((p) => p.code));
+    expect(codes.has('SITE_NOT_FOUND')).toBe(true);
+    expect([...codes].every((c) => c === 'SITE_NOT_FOUND' || c === 'REPO_INTEGRITY'), [...codes].join(', ')).toBe(true);
   });
 
   it('a rebuild reports a snapshot whose packs are missing at the site as damaged, and records it failed there', async () => {
