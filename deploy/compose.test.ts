@@ -111,6 +111,15 @@ describe('compose.yaml', () => {
     }
   });
 
+  it("writes a pgpass line that matches the catalog URL's host, port, database and user", () => {
+    const url = new URL(setup.environment!.GEOREP_CATALOG_URL!);
+    const fields = `${url.hostname}:${url.port}:${url.pathname.slice(1)}:${url.username}:`;
+    expect(readRepoFile(DIR, 'secrets.example', 'pgpass')).toMatch(new RegExp(`^${fields}`));
+    expect(readRepoFile(DIR, 'make-secrets.sh')).toContain(`"${fields}$db_password"`);
+    const postgres = compose.services.postgres!.environment!;
+    expect([postgres.POSTGRES_USER, postgres.POSTGRES_DB]).toEqual([url.username, url.pathname.slice(1)]);
+  });
+
   it('declares its named volumes and has the folders it binds', () => {
     for (const [name, s] of services) {
       for (const m of mounts(s)) {
