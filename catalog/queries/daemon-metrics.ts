@@ -94,9 +94,11 @@ export interface LastShip {
 }
 
 /**
- * The last ship of the contract's dataset to each live site: of the newest snapshot the site
- * committed or fell behind on, the newest `snapshot.ship` audit entry for that site (the shipper
- * records the outcome and its duration there; audit_log is indexed by subject).
+ * The last ship of the contract's dataset to each live site: of the newest snapshot (committed
+ * somewhere) the site committed or fell behind on, the newest `snapshot.ship` audit entry for that
+ * site (the shipper records the outcome and its duration there; audit_log is indexed by subject).
+ * Newest by first commit, walking snapshots_dataset backwards; a snapshot no site committed is
+ * not a ship to compare with.
  */
 export async function lastShips(db: CatalogDb): Promise<LastShip[]> {
   const { rows } = await db.query<{ contract: string; site: string; details: Record<string, unknown> }>(
@@ -106,8 +108,8 @@ export async function lastShips(db: CatalogDb): Promise<LastShip[]> {
      cross join lateral (
        select s.hex from snapshots s
        join snapshot_sites ss on ss.snapshot_id = s.id and ss.site_id = st.id and ss.state in ('committed', 'behind')
-       where s.dataset_id = l.dataset_id
-       order by s.committed_at desc nulls last, s.id desc limit 1
+       where s.dataset_id = l.dataset_id and s.committed_at is not null
+       order by s.committed_at desc limit 1
      ) n
      cross join lateral (
        select a.details from audit_log a

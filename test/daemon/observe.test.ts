@@ -247,7 +247,23 @@ describe('the daemon seen from outside', () => {
     expect(ship.code, ship.stderr + ship.stdout).toBe(0);
     const b = await w.daemon('b', { skewMs: () => skew, maxAttempts: 1, logger: logger('pretty') });
     opened.push(b.db);
-    await round(3, b);
+    // Scraped while round 3 runs: its snapshot jobs show as running (up to the concurrency, 2),
+    // the rest as due, none lost between the two.
+    const running = round(3, b);
+    let seen = 0;
+    for (let i = 0; i < 200 && seen === 0; i++) {
+      const during = await scrape();
+      seen = during('georep_job_queue', { kind: 'snapshot', state: 'running' })!;
+      if (seen > 0) {
+        const due = during('georep_job_queue', { kind: 'snapshot', state: 'due' })!;
+        const { rows } = await db.query<{ n: string }>(`select count(*) as n from jobs where kind = 'snapshot' and state = 'done'`);
+        expect(seen).toBeLessThanOrEqual(2);
+        expect(seen + due).toBeLessThanOrEqual(CONTRACTS.length);
+        expect(seen + due + Number(rows[0]!.n)).toBeGreaterThanOrEqual(CONTRACTS.length * 2); // rounds 1 and 3 (round 2's failed)
+      } else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(seen, 'a scrape while round 3 ran saw its jobs running').toBeGreaterThan(0);
+    await running;
     expect(b.daemon.ended.map((e) => e.end)).toEqual(Array(CONTRACTS.length).fill('done'));
     m = await scrape();
     for (const c of CONTRACTS) {
