@@ -2,7 +2,6 @@
 // builds loggers; modules take a `Logger` and scope it with child(). Every value logged passes
 // through log-scrub.ts first (secrets in text and in error objects), then pino's redaction of
 // fields by name.
-import { writeSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { UsageError } from './errors.ts';
@@ -113,15 +112,11 @@ function destinationFor(options: LoggerOptions): DestinationStream {
     ignore: 'pid,hostname,app',
     singleLine: false,
   });
-  const out = options.destination;
-  return {
-    write: (line: string) => {
-      const text = prettify(line);
-      if (out === undefined) writeSync(2, text);
-      else out.write(text);
-    },
-  };
+  // SonicBoom in sync mode, as pino's own stderr destination: it retries a full pipe (EAGAIN).
+  const out = options.destination ?? pino.destination({ dest: 2, sync: true });
+  return { write: (line: string) => void out.write(prettify(line)) };
 }
+
 /** A logger that drops everything: for library callers and tests that do not care. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
