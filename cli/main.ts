@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { systemClock } from '../core/clock.ts';
 import { GeorepError, UsageError, describeError } from '../core/errors.ts';
-import { createLogger } from '../core/log.ts';
+import { createLogger, logFormatFrom, secretsFromEnv, type Logger } from '../core/log.ts';
 import type { CliContext } from './context.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { catalogCommand } from './commands/catalog.ts';
@@ -28,13 +28,20 @@ import { repairCommand } from './commands/repair.ts';
 
 export async function run(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
   const env = overrides.env ?? process.env;
+  let logger: Logger;
+  try {
+    logger = overrides.logger ?? defaultLogger(env);
+  } catch (err) {
+    (overrides.stderr ?? process.stderr).write(`georep: ${describeError(err)}\n`);
+    return exitCodeFor(err);
+  }
   const ctx: CliContext = {
     env,
     stdin: overrides.stdin ?? process.stdin,
     stdout: overrides.stdout ?? process.stdout,
     stderr: overrides.stderr ?? process.stderr,
     clock: overrides.clock ?? systemClock,
-    logger: overrides.logger ?? createLogger({ level: env.GEOREP_LOG_LEVEL ?? 'warn' }),
+    logger,
     exitCode: 0,
   };
   const parser = yargs(argv)
@@ -82,6 +89,16 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     return exitCodeFor(err);
   }
   return ctx.exitCode;
+}
+
+// GEOREP_LOG_LEVEL (default warn), GEOREP_LOG_FORMAT (json, pretty, auto: pretty on a terminal);
+// the secrets of the environment are blanked out of every line (core/log-scrub.ts).
+function defaultLogger(env: Readonly<Record<string, string | undefined>>): Logger {
+  return createLogger({
+    level: env.GEOREP_LOG_LEVEL ?? 'warn',
+    format: logFormatFrom(env, process.stderr.isTTY === true),
+    secrets: secretsFromEnv(env),
+  });
 }
 
 function reportError(ctx: CliContext, err: unknown): void {

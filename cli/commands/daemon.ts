@@ -39,7 +39,7 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
         .option('poll', { type: 'string', default: '15s', describe: 'pause between scheduling rounds' })
         .option('max-attempts', { type: 'number', default: 3, describe: 'claims of a job before it is failed' })
         .option('shutdown-timeout', { type: 'string', default: '60s', describe: 'how long SIGTERM waits for running jobs' })
-        .option('listen', { type: 'string', describe: 'serve /healthz and /metrics at [host]:port (host: 127.0.0.1 unless named)' })
+        .option('listen', { type: 'string', describe: 'serve /healthz, /metrics and /status (the readiness report) at [host]:port (host: 127.0.0.1 unless named)' })
         .option('once', { type: 'boolean', default: false, describe: 'schedule, run what is due, exit' })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
@@ -87,8 +87,8 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
         }
         if (listen) {
           // Stuck: no round for three poll intervals plus a lease (a round can wait on a slow catalog).
-          httpServer = await serveDaemonHttp(listen, { db, daemon, metrics, staleMs: 3 * pollMs + leaseMs, logger });
-          logger.info({ url: httpServer.url }, 'serving /healthz and /metrics');
+          httpServer = await serveDaemonHttp(listen, { db, daemon, metrics, staleMs: 3 * pollMs + leaseMs, logger, clock: ctx.clock });
+          logger.info({ url: httpServer.url }, 'serving /healthz, /metrics, /status and /status.json');
         }
         logger.info({ concurrency: args.concurrency, leaseMs }, 'daemon started');
         const signalled = new Promise<NodeJS.Signals>((resolve) => {

@@ -9,6 +9,7 @@ import type { CatalogDb } from '../../catalog/db.ts';
 import type { Daemon } from '../../replicator/daemon/daemon.ts';
 import type { DaemonMetrics } from '../../replicator/daemon/metrics.ts';
 import { serveDaemonHttp } from '../../cli/daemon-http.ts';
+import { systemClock } from '../../core/clock.ts';
 import { createLogger } from '../../core/log.ts';
 import { expectExactlyOnce } from './exactly-once.ts';
 import { CONTRACTS, makeWorld, manifestsAt, type World } from './world.ts';
@@ -50,7 +51,7 @@ describe('two daemons running the real commands', () => {
     // What a scrape of daemon a shows: the queue (all done), its own job counts, and per contract
     // and site the age of the newest committed snapshot (the last round's, seconds ago).
     const a = pair[0]!;
-    const http = await serveDaemonHttp({ host: '127.0.0.1', port: 0 }, { ...a, staleMs: 60_000, logger: createLogger({ level: 'silent' }) });
+    const http = await serveDaemonHttp({ host: '127.0.0.1', port: 0 }, { ...a, staleMs: 60_000, logger: createLogger({ level: 'silent' }), clock: systemClock });
     try {
       expect((await fetch(`${http.url}/healthz`)).status).toBe(200);
       const text = await (await fetch(`${http.url}/metrics`)).text();

@@ -97,9 +97,9 @@ export async function makeWorld(
     options: Partial<DaemonOptions> = {},
   ): Promise<{ daemon: Daemon; db: CatalogDb; metrics: DaemonMetrics }> => {
     const db = await open();
-    const metrics = daemonMetrics(db);
+    const metrics = daemonMetrics(db, options.skewMs === undefined ? {} : { skewMs: options.skewMs });
     const clock: Clock = options.clock ?? systemClock;
-    const logger = createLogger({ level: 'silent' });
+    const logger = options.logger ?? createLogger({ level: 'silent' });
     const ctx = { env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, clock, logger, exitCode: 0 };
     const d = new Daemon({
       db,

@@ -10,7 +10,7 @@ import type { ContractReport, ReadinessReport, SiteLocation } from './model.ts';
 import { colour, esc, siteMap, timeChart, type TimeSeries } from './svg.ts';
 import type { Reason, Verdict } from './verdict.ts';
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'";
+export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'";
 
 const CSS = `
 :root{--ok:#1b7f3b;--risk:#a85b00;--bad:#b3261e;--ink:#1c1c1c;--mute:#5f6368;--line:#d0d4d9}
