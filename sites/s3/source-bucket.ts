@@ -40,6 +40,9 @@ export interface ObjectHeaders {
   metadata: Record<string, string>;
 }
 
+/** What a snapshot reads of a bucket (SourceBucket; a synthetic bucket in bench/s3-source-memory.ts). */
+export type BucketReader = Pick<SourceBucket, 'bucket' | 'list' | 'head' | 'get'>;
+
 export interface SourceBucketOptions {
   timeouts: S3Timeouts;
   logger: Logger;

@@ -3,6 +3,10 @@
 // complete (and stored) as soon as a path outside it arrives: only the folders on the current path
 // are open, each holding the nodes of its direct children so far. Memory is the widest folder on
 // the path (a flat bucket of n objects still holds n root nodes until the end), never the bucket.
+// A tree is at most MAX_TREE_BYTES (16 MiB, FORMAT.md): a folder of more than about 80,000 objects
+// (a flat bucket) cannot be stored, and is refused by name (code S3_FOLDER_TOO_WIDE).
+import { GeorepError } from '../../../core/errors.ts';
+import { MAX_TREE_BYTES } from '../../../repository/tree.ts';
 import type { Hex64, TreeNode } from '../../../repository/types.ts';
 
 export type FileNode = Omit<TreeNode, 'name'>;
@@ -39,15 +43,28 @@ export class KeyOrderTree {
   /** Stores every open folder and the root, with `rootExtra` (the sidecar) in it; returns the root tree's id. */
   async finish(rootExtra: readonly TreeNode[]): Promise<Hex64> {
     await this.closeTo(1);
-    return this.store([...this.open[0]!.nodes, ...rootExtra]);
+    return this.storeDir([...this.open[0]!.nodes, ...rootExtra], '');
   }
 
   private async closeTo(length: number): Promise<void> {
     while (this.open.length > length) {
+      const where = this.open.slice(1).map((d) => d.name).join('/');
       const dir = this.open.pop()!;
-      const id = await this.store(dir.nodes);
+      const id = await this.storeDir(dir.nodes, where);
       this.stored++;
       this.open.at(-1)!.nodes.push(this.dirNode(dir.name, id));
+    }
+  }
+
+  private async storeDir(nodes: TreeNode[], where: string): Promise<Hex64> {
+    try {
+      return await this.store(nodes);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      throw new GeorepError('S3_FOLDER_TOO_WIDE', `folder ${JSON.stringify(where === '' ? '(the prefix itself)' : where)} holds ${nodes.length} entries: its tree is over ${MAX_TREE_BYTES} bytes, the most a tree may be`, {
+        hint: 'snapshot it as several sources with narrower prefixes (a contract per prefix), or group its keys under sub-prefixes',
+        cause: err,
+      });
     }
   }
 }

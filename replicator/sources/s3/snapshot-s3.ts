@@ -19,7 +19,7 @@ import type { Repository } from '../../../repository/repository.ts';
 import { compareKeys, encodeObjectLine, encodeObjectsHeader, OBJECTS_FILE, type ObjectRecord } from '../../../repository/s3-objects.ts';
 import type { Hex64, SnapshotManifest } from '../../../repository/types.ts';
 import { PermanentError } from '../../../sites/errors.ts';
-import type { ListedObject, ObjectHeaders, SourceBucket } from '../../../sites/s3/source-bucket.ts';
+import type { BucketReader, ListedObject, ObjectHeaders } from '../../../sites/s3/source-bucket.ts';
 import { StreamSnapshot, type StreamSnapshotResult } from '../../snapshot/stream-snapshot.ts';
 import { KeyOrderTree } from './key-order-tree.ts';
 import { decideReuse, KeyPaths, type ParentObject, type ReuseDecision } from './layout.ts';
@@ -29,7 +29,7 @@ export interface SnapshotS3Options {
   repo: Repository;
   index: MasterIndex;
   clock: Clock;
-  bucket: SourceBucket;
+  bucket: BucketReader;
   /** '' or ending in '/'. */
   prefix: string;
   host: string;
