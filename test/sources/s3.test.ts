@@ -8,7 +8,7 @@
 // and a flipped byte in a pack there fails the drill naming the object.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile as readFileRaw } from 'node:fs/promises';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -29,6 +29,9 @@ import { BlobReader } from '../../repository/blob-reader.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import { validateSnapshot } from '../../repository/snapshot.ts';
+import { checkRestoredBucket } from '../../verifier/drill/check-bucket.ts';
+import { checkRestoredTree } from '../../verifier/drill/check-tree.ts';
+import { removeSandbox } from '../../verifier/drill/sandbox.ts';
 import { runCli, type CliResult } from '../cli/run-cli.ts';
 import { bucketSite, cephSites, type S3Endpoint } from '../ship/fixtures.ts';
 
@@ -298,9 +301,10 @@ describe('a drill of a contract whose dataset is a bucket', () => {
     bytes: number | null;
     totalMs: number | null;
     failures: { kind: string; path?: string; message: string }[];
+    sandbox: string | null;
   }
-  const drill = async (code: number): Promise<Drilled> => {
-    const r = await ok(['drill', '--contract', 'tiles', '--site', 'ceph', '--json'], code);
+  const drill = async (code: number, ...extra: string[]): Promise<Drilled> => {
+    const r = await ok(['drill', '--contract', 'tiles', '--site', 'ceph', '--json', ...extra], code);
     const out = JSON.parse(r.stdout) as { drills: Drilled[] };
     expect(out.drills).toHaveLength(1);
     return out.drills[0]!;
@@ -370,6 +374,49 @@ describe('a drill of a contract whose dataset is a bucket', () => {
       expect((await drill(0)).outcome).toBe('passed');
     } finally {
       await site.close();
+    }
+  }, 60_000);
+
+  it('the object check names the object whose file is wrong, and catches a list that disagrees with the tree', async () => {
+    const { sandbox } = await drill(0, '--keep');
+    expect(sandbox).not.toBeNull();
+    const site = await openSite(siteUrl, { env, clock: systemClock, logger: silentLogger() });
+    try {
+      const repo = await Repository.open(site, env.GEOREP_PASSWORD!, { clock: systemClock });
+      const { index } = await loadMasterIndex(repo);
+      const reader = new BlobReader(repo, index);
+      const tree = validateSnapshot(await repo.loadObject('snapshot', snapshot), 'manifest').tree;
+      const check = async (): Promise<Record<string, string>> => {
+        const checked = await checkRestoredTree({ reader, index, key: repo.key, tree, root: sandbox! });
+        const bucket = await checkRestoredBucket({ reader, tree, root: sandbox!, failures: checked.failures });
+        return Object.fromEntries([...checked.failures, ...bucket.failures].map((f) => [f.path ?? '', f.message]));
+      };
+      expect(await check()).toEqual({});
+      await truncate(path.join(sandbox!, 'big.bin'), 10);
+      await unlink(path.join(sandbox!, 'maps%'));
+      const found = await check();
+      expect(found['big.bin']).toMatch(/^object "drill\/big.bin": is 10 bytes, the snapshot has 3145728/);
+      expect(found['maps%']).toMatch(/^object "drill\/maps": the snapshot's file is missing/);
+      expect(Object.keys(found)).toHaveLength(2);
+
+      // A list whose records disagree with the tree (the tree check would flag the list's own
+      // bytes first; here the object check alone is shown to catch it).
+      const listFile = path.join(sandbox!, '%georep-s3-objects.jsonl');
+      const lines = (await readFile(listFile, 'utf8')).split('\n');
+      const edit = (key: string, change: Record<string, unknown>): void => {
+        const at = lines.findIndex((l) => l.includes(`"key":${JSON.stringify(key)}`));
+        lines[at] = JSON.stringify({ ...(JSON.parse(lines[at]!) as object), ...change });
+      };
+      edit('drill/registry.csv', { size: 99 });
+      edit('drill/maps/zone.geojson', { path: 'maps/other.geojson' });
+      await writeFile(listFile, lines.join('\n'));
+      const bucket = await checkRestoredBucket({ reader, tree, root: sandbox!, failures: [] });
+      const messages = bucket.failures.map((f) => f.message);
+      expect(messages).toContainEqual(expect.stringMatching(/^object "drill\/registry.csv": is recorded as 99 bytes, its file registry.csv has 24$/));
+      expect(messages).toContainEqual(expect.stringMatching(/^object "drill\/maps\/zone.geojson": is recorded at "maps\/other.geojson", its key belongs at "maps\/zone.geojson"$/));
+    } finally {
+      await site.close();
+      await removeSandbox(sandbox!);
     }
   }, 60_000);
 });
