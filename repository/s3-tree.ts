@@ -9,9 +9,27 @@ import { IntegrityError } from './errors.ts';
 import { OBJECTS_FILES, openObjectsFile, type ObjectsReader } from './s3-objects.ts';
 import type { Hex64, TreeNode } from './types.ts';
 
-/** The plaintexts of `ids`, in order, one at a time (each authenticated by the reader). */
-export async function* blobStream(reader: BlobReader, ids: readonly Hex64[]): AsyncGenerator<Buffer> {
-  for (const id of ids) yield await reader.readBlob(id);
+/**
+ * The plaintexts of `ids`, in order (each authenticated by the reader), `ahead` of them read ahead
+ * so that a large object's blobs at a remote site do not cost a round trip each in series; memory
+ * is `ahead` blobs. Reads started ahead and not consumed (the caller stopped) are left to settle.
+ */
+export async function* blobStream(reader: BlobReader, ids: readonly Hex64[], ahead = 4): AsyncGenerator<Buffer> {
+  const pending: Promise<Buffer>[] = [];
+  let next = 0;
+  const top = (): void => {
+    while (next < ids.length && pending.length < ahead) {
+      const p = reader.readBlob(ids[next++]!);
+      p.catch(() => undefined); // awaited in turn
+      pending.push(p);
+    }
+  };
+  top();
+  while (pending.length > 0) {
+    const blob = await pending.shift()!;
+    top();
+    yield blob;
+  }
 }
 
 export interface SnapshotObjects extends ObjectsReader {
