@@ -58,9 +58,11 @@ export async function uploadMultipart(input: MultipartInput): Promise<MultipartR
   const created = await send('create-multipart', () => client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...input.headers })));
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw new PermanentError(`bucket ${input.name}: CreateMultipartUpload of ${JSON.stringify(key)} gave no upload id`, { site: input.name });
+  // Parts being sent; on failure they are waited for before the abort, since a part that lands
+  // after an abort would be stored again, invisibly.
+  const inFlight = new Set<Promise<void>>();
   try {
     const done: { PartNumber: number; ETag: string; md5: Buffer }[] = [];
-    const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     const upload = (number: number, bytes: Buffer): void => {
       const md5 = createHash('md5').update(bytes).digest();
@@ -121,6 +123,7 @@ export async function uploadMultipart(input: MultipartInput): Promise<MultipartR
     const expectedEtag = `"${createHash('md5').update(Buffer.concat(done.map((d) => d.md5))).digest('hex')}-${done.length}"`;
     return { parts: done.length, etag: completed.ETag ?? '', expectedEtag };
   } catch (err) {
+    await Promise.allSettled(inFlight);
     await send('abort-multipart', () => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))).catch(() => undefined);
     throw err;
   }

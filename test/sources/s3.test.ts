@@ -16,13 +16,14 @@ import {
   CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSite } from '../../cli/wiring.ts';
+import { openSite, openSourceBucket } from '../../cli/wiring.ts';
 import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/log.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
@@ -257,6 +258,31 @@ describe('an S3 bucket as a dataset source', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds objects/);
   }, 120_000);
+});
+
+describe('multipart uploads', () => {
+  it('abort a broken upload: no object and no parts are left behind', async () => {
+    const target = `mp-${suffix}`;
+    await client.send(new CreateBucketCommand({ Bucket: target }));
+    const { bucket } = await openSourceBucket(bucketUrl(target, ''), { env, clock: systemClock, logger: silentLogger() });
+    const MiB = 1024 * 1024;
+    try {
+      async function* breaks(): AsyncGenerator<Buffer> {
+        yield randomBytes(6 * MiB); // one part sent, a second begun
+        throw new Error('the repository site went away');
+      }
+      await expect(bucket.putMultipart('broken.bin', breaks(), 12 * MiB, { metadata: {} }, 5 * MiB)).rejects.toThrow(/went away/);
+      async function* short(): AsyncGenerator<Buffer> {
+        yield randomBytes(11 * MiB);
+      }
+      await expect(bucket.putMultipart('short.bin', short(), 12 * MiB, { metadata: {} }, 5 * MiB)).rejects.toThrow(/11534336 bytes arrived for a 12582912-byte object/);
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: target }));
+      expect(uploads.Uploads ?? []).toEqual([]);
+      expect((await listAll(target, '')).size).toBe(0);
+    } finally {
+      bucket.close();
+    }
+  }, 60_000);
 });
 
 describe('a contract whose dataset is a bucket', () => {
