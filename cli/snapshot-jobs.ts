@@ -129,10 +129,10 @@ export async function s3Job(ctx: CliContext, url: string): Promise<SnapshotJob> 
           ...who(),
           tags,
           parent: parent === undefined ? null : { id: parent.id, manifest: parent.manifest },
-          onProgress: (done, total, bytesRead) => progress.update(`${done}/${total} objects, read`, bytesRead),
+          onProgress: (done, listed, bytesRead) => progress.update(`${done}/${listed} objects listed so far, read`, bytesRead),
         });
         ctx.logger.info(
-          { bucket: bucket.bucket, prefix, objects: result.objects, read: result.read, reused: result.reused, heads: result.heads, gets: bucket.gets },
+          { bucket: bucket.bucket, prefix, objects: result.objects, read: result.read, reused: result.reused, heads: result.heads, gets: bucket.gets, maxWaiting: result.maxWaiting },
           'bucket snapshotted',
         );
         return { id: result.id, manifest: result.manifest, problems: [] };

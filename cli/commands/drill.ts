@@ -3,7 +3,9 @@
 // against the contract's RTO, record it in the catalog (drills, runs, audit) and remove the
 // sandbox (verifier/drill/). Without --site, the contract's verify.drillSites chooses. A postgres
 // dataset is restored with pg_restore into scratch databases on its source server instead, and
-// checked by row counts and the contract's verify.checks (verifier/drill/drill-postgres.ts).
+// checked by row counts and the contract's verify.checks (verifier/drill/drill-postgres.ts). A
+// bucket dataset is restored into the folder sandbox and each object's key, size and headers are
+// proven besides its bytes (verifier/drill/check-bucket.ts).
 // Exit 0 when every drill passed, 1 when one failed or could not run.
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -100,27 +102,29 @@ export function drillCommand(ctx: CliContext): CommandModule<object, Args> {
           });
           return;
         }
-        for (const report of done) printDrill(ctx, report, postgres !== undefined);
+        for (const report of done) printDrill(ctx, report, src.type);
         for (const site of plan.empty) print(ctx, `site ${site}: holds no kept snapshot of the dataset committed; not drilled`);
       });
     },
   };
 }
 
-function printDrill(ctx: CliContext, { drill, sandbox }: DrillReport, database: boolean): void {
+function printDrill(ctx: CliContext, { drill, sandbox }: DrillReport, source: string): void {
+  const database = source === 'postgres';
   const seconds = (ms: number | null): string => (ms === null ? '-' : formatDuration(ms / 1000));
   const rto = drill.rtoMs === null ? 'no RTO' : `RTO ${seconds(drill.rtoMs)}`;
   print(
     ctx,
     `drill ${drill.outcome ?? 'unfinished'}: ${drill.contract ?? '?'} at ${drill.site}, snapshot ${drill.snapshot.slice(0, 12)} ` +
-      `(age ${seconds(drill.snapshotAgeMs)}): ${figures(drill, database)}, first byte ${seconds(drill.firstByteMs)}, ` +
+      `(age ${seconds(drill.snapshotAgeMs)}): ${figures(drill, source)}, first byte ${seconds(drill.firstByteMs)}, ` +
       `total ${seconds(drill.totalMs)} (${rto})`,
   );
   for (const f of drill.failures) print(ctx, `  ${f.kind}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
   if (sandbox !== null) print(ctx, `  ${database ? 'scratch database' : 'sandbox'} kept at ${sandbox}`);
 }
 
-function figures(drill: DrillRecord, database: boolean): string {
+function figures(drill: DrillRecord, source: string): string {
   if (drill.files === null || drill.bytes === null) return 'nothing restored';
-  return database ? `${drill.files} databases, ${formatBytes(drill.bytes)} of dump` : `${drill.files} files, ${formatBytes(drill.bytes)}`;
+  if (source === 'postgres') return `${drill.files} databases, ${formatBytes(drill.bytes)} of dump`;
+  return `${drill.files} ${source === 's3' ? 'objects' : 'files'}, ${formatBytes(drill.bytes)}`;
 }

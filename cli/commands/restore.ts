@@ -16,7 +16,8 @@ import type { MasterIndex } from '../../repository/index.ts';
 import { findSnapshot, listSnapshots, type SnapshotEntry } from '../../repository/snapshots.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
 import { restorePostgres } from '../../verifier/restore/postgres-restore.ts';
-import { restoreS3 } from '../../verifier/restore/s3-restore.ts';
+import { MAX_PUT, restoreS3 } from '../../verifier/restore/s3-restore.ts';
+import { MAX_PART, MIN_PART } from '../../sites/s3/multipart-upload.ts';
 import { resolvePostgres } from '../../sites/postgres/connection.ts';
 import { findPgBin } from '../../sites/postgres/tools.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -26,6 +27,7 @@ import { print, printJson, type CliContext } from '../context.ts';
 import { EXIT_FAILURE } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { Progress } from '../progress.ts';
+import { parseSize } from '../size.ts';
 import { printProblems } from '../problems.ts';
 import { chooseSources, openSources } from '../restore-sources.ts';
 import { openIndexed } from '../session.ts';
@@ -43,6 +45,8 @@ interface Args {
   site: string | undefined;
   path: string | undefined;
   overwrite: 'never' | 'if-changed' | 'always';
+  'multipart-threshold': string | undefined;
+  'part-size': string | undefined;
   json: boolean;
 }
 
@@ -71,6 +75,11 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
           type: 'string',
           describe: 'restore a bucket snapshot into a bucket: s3://bucket/prefix?endpoint=...&credentials=env:NAME|file:/path',
         })
+        .option('multipart-threshold', {
+          type: 'string',
+          describe: 'with --to-bucket: objects larger than this go as multipart uploads (default and most 5GiB, the PutObject cap; below it ETags change)',
+        })
+        .option('part-size', { type: 'string', describe: 'with --to-bucket: multipart part size (default 64MiB, raised to fit 10,000 parts; at least 5MiB)' })
         .option('database', { type: 'string', describe: "with --postgres-target: which of the snapshot's databases" })
         .option('clean', { type: 'boolean', default: false, describe: 'with --postgres-target: restore over a database that is not empty' })
         .option('owner', { type: 'boolean', default: true, describe: 'with --postgres-target: --no-owner leaves out ownership and privileges' })
@@ -80,6 +89,9 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
           }
           if (a['to-bucket'] !== undefined && a.path !== undefined) throw new UsageError('--path does not go with --to-bucket');
           if (a['postgres-target'] !== undefined && a.path !== undefined) throw new UsageError('--path does not go with --postgres-target');
+          if (a['to-bucket'] === undefined && (a['multipart-threshold'] !== undefined || a['part-size'] !== undefined)) {
+            throw new UsageError('--multipart-threshold and --part-size go with --to-bucket only');
+          }
           return true;
         })
         .option('site', {
@@ -198,6 +210,10 @@ async function restoreDatabase(ctx: CliContext, args: Args, ref: string, source:
 }
 
 async function restoreBucket(ctx: CliContext, args: Args, url: string, source: Source): Promise<void> {
+  const threshold = args['multipart-threshold'] === undefined ? undefined : parseSize(args['multipart-threshold'], '--multipart-threshold');
+  const partSize = args['part-size'] === undefined ? undefined : parseSize(args['part-size'], '--part-size');
+  if (threshold !== undefined && (threshold < 1 || threshold > MAX_PUT)) throw new UsageError('--multipart-threshold must be between 1 byte and 5GiB');
+  if (partSize !== undefined && (partSize < MIN_PART || partSize > MAX_PART)) throw new UsageError('--part-size must be between 5MiB and 5GiB (S3\'s limits)');
   const { bucket, prefix, name } = await openSourceBucket(url, ctx);
   const progress = new Progress(ctx.stderr, ctx.clock);
   const started = ctx.clock.nowMs();
@@ -209,6 +225,8 @@ async function restoreBucket(ctx: CliContext, args: Args, url: string, source: S
       target: bucket,
       prefix,
       replace: args.overwrite === 'always',
+      ...(threshold === undefined ? {} : { multipartThreshold: threshold }),
+      ...(partSize === undefined ? {} : { partSize }),
       onProgress: (done, total) => progress.update('putting objects', done, total),
     });
     progress.done();
@@ -221,7 +239,7 @@ async function restoreBucket(ctx: CliContext, args: Args, url: string, source: S
     print(
       ctx,
       `restored snapshot ${source.snapshot.id.slice(0, 12)} into ${name}: ${result.objects} objects, ` +
-        `${formatBytes(result.bytes)} in ${formatDuration(seconds)}`,
+        `${formatBytes(result.bytes)}${result.multipart > 0 ? ` (${result.multipart} in multipart uploads)` : ''} in ${formatDuration(seconds)}`,
     );
   } finally {
     progress.done();

@@ -8,7 +8,8 @@
 // Contract: list() yields every object under a prefix in key order (ListObjectsV2 pages; a
 // truncated page without a new token is an error, not a loop); head() and get() return the
 // headers a restore must reproduce; get() streams the body (the caller pulls it, so memory stays
-// bounded). `gets` counts bodies opened, so a run can say how many objects it actually read.
+// bounded); put() writes an object in one PutObject, putMultipart() in parts (over 5 GiB). `gets`
+// counts bodies opened, so a run can say how many objects it actually read.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../core/log.ts';
@@ -16,6 +17,7 @@ import type { StaticCredentials } from '../credentials.ts';
 import { PermanentError } from '../errors.ts';
 import type { S3Location } from '../url.ts';
 import { createS3Client, type S3Timeouts } from './client.ts';
+import { uploadMultipart, type MultipartResult } from './multipart-upload.ts';
 import { bodyFailure, translateS3Error } from './translate-error.ts';
 
 export interface ListedObject {
@@ -37,6 +39,9 @@ export interface ObjectHeaders {
   /** User metadata (x-amz-meta-*), names lower case as S3 returns them. */
   metadata: Record<string, string>;
 }
+
+/** What a snapshot reads of a bucket (SourceBucket; a synthetic bucket in bench/s3-source-memory.ts). */
+export type BucketReader = Pick<SourceBucket, 'bucket' | 'list' | 'head' | 'get'>;
 
 export interface SourceBucketOptions {
   timeouts: S3Timeouts;
@@ -111,24 +116,24 @@ export class SourceBucket {
     return { headers: headers(r), size: r.ContentLength ?? 0, etag: r.ETag ?? '', body: body(), close: () => stream.destroy() };
   }
 
-  /** Writes one object with its headers; `body` must hold exactly `size` bytes. */
+  /** Writes one object with its headers in one PutObject (at most 5 GiB); `body` must hold exactly `size` bytes. */
   async put(key: string, body: Readable | Buffer, size: number, h: ObjectHeaders): Promise<void> {
-    await this.send('put', key, () =>
-      this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentLength: size,
-          ...(h.contentType === undefined ? {} : { ContentType: h.contentType }),
-          ...(h.contentEncoding === undefined ? {} : { ContentEncoding: h.contentEncoding }),
-          ...(h.contentDisposition === undefined ? {} : { ContentDisposition: h.contentDisposition }),
-          ...(h.contentLanguage === undefined ? {} : { ContentLanguage: h.contentLanguage }),
-          ...(h.cacheControl === undefined ? {} : { CacheControl: h.cacheControl }),
-          Metadata: h.metadata,
-        }),
-      ),
-    );
+    await this.send('put', key, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: size, ...putHeaders(h) })));
+  }
+
+  /** Writes one object with its headers as a multipart upload (multipart-upload.ts); any size S3 takes. */
+  async putMultipart(key: string, body: AsyncIterable<Buffer>, size: number, h: ObjectHeaders, partSize: number): Promise<MultipartResult> {
+    return uploadMultipart({
+      client: this.client,
+      bucket: this.bucket,
+      key,
+      body,
+      size,
+      partSize,
+      headers: putHeaders(h),
+      send: (op, call) => this.send(op, key, call),
+      name: this.name,
+    });
   }
 
   close(): void {
@@ -161,4 +166,16 @@ function headers(r: HeaderFields): ObjectHeaders {
   if (r.ContentLanguage !== undefined) out.contentLanguage = r.ContentLanguage;
   if (r.CacheControl !== undefined) out.cacheControl = r.CacheControl;
   return out;
+}
+
+/** The request fields that give an object these headers (PutObject and CreateMultipartUpload alike). */
+function putHeaders(h: ObjectHeaders): Record<string, unknown> {
+  return {
+    ...(h.contentType === undefined ? {} : { ContentType: h.contentType }),
+    ...(h.contentEncoding === undefined ? {} : { ContentEncoding: h.contentEncoding }),
+    ...(h.contentDisposition === undefined ? {} : { ContentDisposition: h.contentDisposition }),
+    ...(h.contentLanguage === undefined ? {} : { ContentLanguage: h.contentLanguage }),
+    ...(h.cacheControl === undefined ? {} : { CacheControl: h.cacheControl }),
+    Metadata: h.metadata,
+  };
 }

@@ -9,7 +9,9 @@
 // - total: until the restore finished; the check that follows is the drill's own cost, not the
 //   restore's, and is not counted.
 // - files and bytes: those the check proved equal to the snapshot's (regular files, each path of
-//   a hard link counted).
+//   a hard link counted). A bucket snapshot (source s3) is restored into the folder sandbox like
+//   any tree, and then its objects are proven too (check-bucket.ts): files and bytes are then the
+//   objects whose bytes, size, key and headers were all proven, the object list not counted.
 import type { DrillFailure, DrillFigures } from '../../catalog/queries/drills.ts';
 import type { Clock } from '../../core/clock.ts';
 import { describeError } from '../../core/errors.ts';
@@ -21,6 +23,7 @@ import { validateSnapshot } from '../../repository/snapshot.ts';
 import type { Hex64, SnapshotManifest } from '../../repository/types.ts';
 import { SiteError } from '../../sites/errors.ts';
 import { restoreSnapshot, type RestoreResult } from '../restore/restore.ts';
+import { checkRestoredBucket } from './check-bucket.ts';
 import { checkRestoredTree } from './check-tree.ts';
 import { makeSandbox, removeSandbox } from './sandbox.ts';
 import { drillVerdict } from './verdict.ts';
@@ -116,6 +119,12 @@ export async function drillSite(options: DrillSiteOptions): Promise<DrillSiteRes
         });
         failures.push(...checked.failures);
         proven = checked;
+        if (manifest.source.type === 's3') {
+          // A bucket snapshot: also prove every object's key, size and headers (check-bucket.ts).
+          const bucket = await checkRestoredBucket({ reader, tree: manifest.tree, root: sandbox, failures });
+          failures.push(...bucket.failures);
+          proven = { files: bucket.proven, bytes: bucket.bytes };
+        }
       } catch (err) {
         failures.push({ kind: err instanceof SiteError ? 'site' : 'mismatch', message: `checking the restored tree: ${describeError(err)}` });
       }
