@@ -36,6 +36,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     clock: overrides.clock ?? systemClock,
     logger: overrides.logger ?? createLogger({ level: env.GEOREP_LOG_LEVEL ?? 'warn' }),
     exitCode: 0,
+    ...(overrides.buckets === undefined ? {} : { buckets: overrides.buckets }),
   };
   const parser = yargs(argv)
     .scriptName('georep')
