@@ -53,6 +53,8 @@ export interface WorldOptions {
   keepLast?: number;
   /** Snapshot cron per contract name; default every minute. */
   schedules?: Partial<Record<string, string>>;
+  /** The RPO of every contract (default: each its own, 1-3 h); a rare schedule needs a longer one. */
+  rpo?: string;
   /** verify.drillSites of every contract; default rotate. */
   drillSites?: string[];
   /** Buckets at these Ceph gateways (two) instead of file:// folders. */
@@ -105,7 +107,7 @@ export async function makeWorld(
         `dataset: { name: ${c.name}, source: { type: directory, path: ${sources[c.name]} } }`,
         `tier: ${c.tier}`,
         `schedule: "${options.schedules?.[c.name] ?? '* * * * *'}"`,
-        `rpo: ${c.rpo}`,
+        `rpo: ${options.rpo ?? c.rpo}`,
         'copies: 2',
         'placement: { sites: [chengdu-a, xian-c], minRegions: 2, minDistanceKm: 300, jurisdictions: [CN] }',
         `retention: { last: ${options.keepLast ?? 3} }`,
