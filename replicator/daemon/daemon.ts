@@ -169,9 +169,10 @@ export class Daemon {
   // Ends the job through its fence: false from the catalog means another daemon owns it now.
   private async conclude(job: ClaimedJob, result: JobResult, log: Logger): Promise<JobEnd> {
     if (result.ok) {
-      if (!(await finishJob(this.o.db, job, 'done', result.behind))) return 'fenced';
+      // The catch-up first: a daemon dying between the two leaves an extra catch-up (harmless: a
+      // ship of nothing), never a done job whose sites behind nobody retries.
       if (result.behind !== undefined) await this.catchUpLater(job, log);
-      return 'done';
+      return (await finishJob(this.o.db, job, 'done', result.behind)) ? 'done' : 'fenced';
     }
     if (job.attempts >= (job.maxAttempts ?? this.o.maxAttempts)) {
       return (await finishJob(this.o.db, job, 'failed', result.error)) ? 'failed' : 'fenced';
