@@ -3,6 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
+import type { BucketRegistry } from '../sites/wrappers/bucket-registry.ts';
 
 export interface CliContext {
   env: Record<string, string | undefined>;
@@ -14,6 +15,12 @@ export interface CliContext {
   logger: Logger;
   /** Set by a command to report findings (1) or partial failure (3); errors set 2 or 1 themselves. */
   exitCode: number;
+  /**
+   * Bandwidth buckets shared by the commands of one process (the daemon runs jobs concurrently):
+   * a site's registered limit, and a contract's, then hold in sum. Absent: each command paces
+   * with buckets of its own.
+   */
+  buckets?: BucketRegistry;
 }
 
 /** Flags every command takes. */

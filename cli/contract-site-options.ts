@@ -4,12 +4,14 @@
 //   Sites without it get plain writes: placement only lets them hold a copy when the contract
 //   allows unlocked sites. Config and key files stay changeable.
 // - bandwidth: one bucket shared by all the run's sites caps the contract's transfers in sum, on
-//   top of each site's own registered limit.
+//   top of each site's own registered limit; with a process's bucket registry (the daemon), one
+//   bucket shared by all the runs of the contract in the process.
 import type { SiteRecord } from '../catalog/queries/sites.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Contract } from '../policies/contract.ts';
 import { DATA_PREFIX, objectPrefix } from '../repository/layout.ts';
 import type { RetentionRule } from '../sites/wrappers/retention.ts';
+import type { BucketRegistry } from '../sites/wrappers/bucket-registry.ts';
 import { TokenBucket } from '../sites/wrappers/token-bucket.ts';
 import type { OpenNamedSiteOptions } from './site-registry.ts';
 
@@ -22,10 +24,17 @@ export function retentionRule(contract: Contract | null): RetentionRule | undefi
 }
 
 /** How each site of one run under `contract` is opened; call once per run (the bucket is shared). */
-export function contractSiteOptions(contract: Contract | null, clock: Clock): (record: SiteRecord) => OpenNamedSiteOptions {
+export function contractSiteOptions(
+  contract: Contract | null,
+  clock: Clock,
+  buckets?: BucketRegistry,
+): (record: SiteRecord) => OpenNamedSiteOptions {
   const retention = retentionRule(contract);
   const rate = contract?.bandwidthBytesPerSec ?? null;
-  const bucket = rate === null ? undefined : new TokenBucket(clock, { bytesPerSecond: rate });
+  const bucket =
+    rate === null || contract === null
+      ? undefined
+      : (buckets?.bucket(`contract:${contract.contract}`, rate) ?? new TokenBucket(clock, { bytesPerSecond: rate }));
   return (record) => ({
     ...(retention !== undefined && record.capabilities?.objectLock === true ? { retention } : {}),
     ...(bucket === undefined ? {} : { alsoPacedBy: bucket }),

@@ -18,10 +18,18 @@ describe('georep daemon', () => {
     }
   });
 
-  it('refuses a bad concurrency, lease or listen address with exit 2', async () => {
-    for (const args of [['--concurrency', '0'], ['--lease', 'soon'], ['--listen', 'nowhere']]) {
+  it('refuses a bad concurrency, lease, backoff, prune cron or listen address with exit 2', async () => {
+    for (const args of [
+      ['--concurrency', '0'],
+      ['--lease', 'soon'],
+      ['--listen', 'nowhere'],
+      ['--backoff', '0s'],
+      ['--backoff', '20m', '--backoff-max', '10m'],
+      ['--prune', 'at three'],
+    ]) {
       const r = await runCli(['daemon', ...args], { env: { GEOREP_CATALOG_URL: 'postgres://127.0.0.1:1/none' } });
       expect(r.code, args.join(' ')).toBe(2);
+      if (args[0] === '--prune') expect(r.stderr).toMatch(/--prune "at three" is not a cron expression/);
     }
   });
 });

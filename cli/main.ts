@@ -43,6 +43,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     clock: overrides.clock ?? systemClock,
     logger,
     exitCode: 0,
+    ...(overrides.buckets === undefined ? {} : { buckets: overrides.buckets }),
   };
   const parser = yargs(argv)
     .scriptName('georep')

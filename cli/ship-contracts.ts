@@ -4,6 +4,7 @@
 // too, and the contract's bandwidth holds. Groups are shipped in priority order
 // (policies/tiers.ts): critical before standard before bulk, tightest RPO first. Snapshots
 // retention already forgot are set apart, never shipped.
+import type { BucketRegistry } from '../sites/wrappers/bucket-registry.ts';
 import type { CatalogDb } from '../catalog/db.ts';
 import { listLatestContracts } from '../catalog/queries/contracts.ts';
 import { snapshotFacts } from '../catalog/queries/snapshot-contracts.ts';
@@ -38,6 +39,8 @@ export async function groupByContract(
   clock: Clock,
   items: readonly ShipItem[],
   only?: string,
+  /** The process's shared bandwidth buckets (the daemon), if any. */
+  buckets?: BucketRegistry,
 ): Promise<GroupedWork> {
   const contracts = await currentContracts(db);
   const byDataset = new Map([...contracts.values()].map((c) => [c.dataset.name, c]));
@@ -56,7 +59,7 @@ export async function groupByContract(
     const key = contract?.contract ?? '';
     let group = groups.get(key);
     if (group === undefined) {
-      group = { contract, items: [], optionsFor: contractSiteOptions(contract, clock) };
+      group = { contract, items: [], optionsFor: contractSiteOptions(contract, clock, buckets) };
       groups.set(key, group);
     }
     group.items.push(item);

@@ -82,8 +82,9 @@ export interface OpenNamedSiteOptions {
   timeoutMs?: number;
   concurrency?: number;
   /**
-   * Paces this site's transfers. Default: a bucket of its own at the registered bandwidth (none
-   * when none is registered); pass one to share a limit between several opens of the site.
+   * Paces this site's transfers. Default: the registered bandwidth (none when none is registered),
+   * in the process's shared bucket for the site when ctx.buckets is set (the daemon's concurrent
+   * jobs), else a bucket of its own; pass one to share a limit between several opens of the site.
    */
   bandwidth?: TokenBucket;
   /** Paces it as well, on top of its own limit: a contract's bandwidth, shared by its sites. */
@@ -119,7 +120,11 @@ export async function openSiteRecord(
 ): Promise<NamedSite> {
   const location = siteLocationOf(record);
   const rate = record.bandwidthBytesPerSec;
-  const bandwidth = options.bandwidth ?? (rate === null ? undefined : new TokenBucket(ctx.clock, { bytesPerSecond: rate }));
+  const bandwidth =
+    options.bandwidth ??
+    (rate === null
+      ? undefined
+      : (ctx.buckets?.bucket(`site:${record.name}`, rate) ?? new TokenBucket(ctx.clock, { bytesPerSecond: rate })));
   const capabilities = capabilitiesOf(record);
   const site = await openSiteAt(location, ctx, {
     name: record.name,

@@ -49,7 +49,7 @@ export async function snapshotByContract(ctx: CliContext, args: SnapshotContract
     contract: {
       name: contract.contract,
       dataset: contract.dataset.name,
-      optionsFor: contractSiteOptions(contract, ctx.clock),
+      optionsFor: contractSiteOptions(contract, ctx.clock, ctx.buckets),
     },
   });
 }

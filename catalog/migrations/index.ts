@@ -4,6 +4,7 @@ import { sql as initial } from './0001_initial.ts';
 import { sql as prune } from './0002_prune.ts';
 import { sql as forget } from './0003_forget.ts';
 import { sql as verifier } from './0004_verifier.ts';
+import { sql as daemonOps } from './0005_daemon_ops.ts';
 
 export interface Migration {
   version: number;
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'prune', sql: prune },
   { version: 3, name: 'forget', sql: forget },
   { version: 4, name: 'verifier', sql: verifier },
+  { version: 5, name: 'daemon-ops', sql: daemonOps },
 ];

@@ -6,6 +6,11 @@
 // expired and was claimed by another can no longer extend, finish or release the job. Until another
 // claims it, an expired lease still belongs to its holder. Owners should be unique per worker
 // (host, pid and a random part).
+//
+// A job belongs to one contract, or to none (a global job such as prune: contract null, unique per
+// (kind, tick) through a partial index of its own, migration 5). A failed attempt may be given
+// back with a not-before time (backoff, by the database clock); a job may carry its own attempt
+// budget, else the caller's maxAttempts applies.
 import type { CatalogDb } from '../db.ts';
 import { contractId } from './contracts.ts';
 import { date, dateOrNull, num } from './rows.ts';
@@ -14,7 +19,8 @@ export type JobState = 'pending' | 'running' | 'done' | 'failed';
 
 export interface Job {
   id: number;
-  contract: string;
+  /** null for a global job (prune). */
+  contract: string | null;
   kind: string;
   /** The schedule's instant this job is for; it becomes claimable then. */
   tick: Date;
@@ -23,6 +29,10 @@ export interface Job {
   leaseExpiresAt: Date | null;
   attempts: number;
   lastError: string | null;
+  /** Not claimed before this (backoff after a failed attempt); null: at its tick. */
+  notBefore: Date | null;
+  /** This job's own attempt budget; null: the daemon's. */
+  maxAttempts: number | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -36,7 +46,7 @@ export interface ClaimedJob extends Job {
 
 interface JobRow {
   id: unknown;
-  contract: string;
+  contract: string | null;
   kind: string;
   tick: unknown;
   state: JobState;
@@ -44,6 +54,8 @@ interface JobRow {
   lease_expires_at: unknown;
   attempts: unknown;
   last_error: string | null;
+  not_before: unknown;
+  max_attempts: unknown;
   created_at: unknown;
   finished_at: unknown;
 }
@@ -58,27 +70,54 @@ const toJob = (r: JobRow): Job => ({
   leaseExpiresAt: dateOrNull(r.lease_expires_at),
   attempts: num(r.attempts),
   lastError: r.last_error,
+  notBefore: dateOrNull(r.not_before),
+  maxAttempts: r.max_attempts === null || r.max_attempts === undefined ? null : num(r.max_attempts),
   createdAt: date(r.created_at),
   finishedAt: dateOrNull(r.finished_at),
 });
 
 const JOB_COLUMNS = `j.id, c.name as contract, j.kind, j.tick, j.state, j.lease_owner, j.lease_expires_at,
-  j.attempts, j.last_error, j.created_at, j.finished_at`;
+  j.attempts, j.last_error, j.not_before, j.max_attempts, j.created_at, j.finished_at`;
 
 function checkLeaseMs(leaseMs: number): void {
   if (!Number.isFinite(leaseMs) || leaseMs <= 0) throw new RangeError(`a lease must be a positive time, not ${leaseMs} ms`);
 }
 
-/** Inserts the job for one schedule tick; null when that tick was inserted already (by anyone). */
+/**
+ * Inserts the job for one schedule tick; null when that tick was inserted already (by anyone).
+ * contract null: a global job, unique per (kind, tick) among global jobs.
+ */
 export async function insertTick(
   db: CatalogDb,
-  tick: { contract: string; kind: string; tick: Date },
+  tick: { contract: string | null; kind: string; tick: Date },
 ): Promise<number | null> {
-  const cid = await contractId(db, tick.contract);
+  const cid = tick.contract === null ? null : await contractId(db, tick.contract);
+  const target = cid === null ? '(kind, tick) where contract_id is null' : '(contract_id, kind, tick)';
   const { rows } = await db.query<{ id: unknown }>(
     `insert into jobs (contract_id, kind, tick) values ($1, $2, $3)
-     on conflict (contract_id, kind, tick) do nothing returning id`,
+     on conflict ${target} do nothing returning id`,
     [cid, tick.kind, tick.tick],
+  );
+  return rows[0] ? num(rows[0].id) : null;
+}
+
+/**
+ * Inserts a follow-up job of a contract (a catch-up after a partial snapshot), claimable from
+ * notBeforeMs after the database's now, with its own attempt budget; null when that contract
+ * already has an unfinished job of this kind (it will do the same work) or this tick has one.
+ */
+export async function insertFollowUp(
+  db: CatalogDb,
+  job: { contract: string; kind: string; tick: Date; notBeforeMs: number; maxAttempts: number | null },
+  options: JobClockOptions = {},
+): Promise<number | null> {
+  const cid = await contractId(db, job.contract);
+  const { rows } = await db.query<{ id: unknown }>(
+    `insert into jobs (contract_id, kind, tick, not_before, max_attempts)
+     select $1, $2, $3, ${NOW('$6')} + $4::double precision * interval '1 millisecond', $5
+     where not exists (select 1 from jobs o where o.contract_id = $1 and o.kind = $2 and o.state in ('pending', 'running'))
+     on conflict (contract_id, kind, tick) do nothing returning id`,
+    [cid, job.kind, job.tick, job.notBeforeMs, job.maxAttempts, options.skewMs ?? 0],
   );
   return rows[0] ? num(rows[0].id) : null;
 }
@@ -120,8 +159,9 @@ export async function claimNextJob(
        ) lv on true
        where j.state in ('pending', 'running') and j.tick <= ${NOW('$4')}
          and (j.state = 'pending' or j.lease_expires_at <= ${NOW('$4')})
+         and (j.not_before is null or j.not_before <= ${NOW('$4')})
          and ($3::text[] is null or j.kind = any($3::text[]))
-         and ($5::integer is null or j.attempts < $5::integer)
+         and (coalesce(j.max_attempts, $5::integer) is null or j.attempts < coalesce(j.max_attempts, $5::integer))
          and ($6::text is null or j.kind = $6::text or not exists (
            select 1 from jobs w where w.contract_id = j.contract_id and w.kind = $6::text and w.tick <= j.tick
              and w.state in ('pending', 'running')))
@@ -135,7 +175,7 @@ export async function claimNextJob(
        from next where jobs.id = next.id
        returning jobs.*
      )
-     select ${JOB_COLUMNS} from claimed j join contracts c on c.id = j.contract_id`,
+     select ${JOB_COLUMNS} from claimed j left join contracts c on c.id = j.contract_id`,
     [owner, leaseMs, options.kinds ? [...options.kinds] : null, options.skewMs ?? 0, options.maxAttempts ?? null, options.waitFor ?? null],
   );
   return rows[0] ? (toJob(rows[0]) as ClaimedJob) : null;
@@ -143,13 +183,14 @@ export async function claimNextJob(
 
 /**
  * Ends, as failed, every job whose holder's lease expired after its last allowed attempt (its
- * worker died maxAttempts times, or the job kills whoever runs it). Returns how many.
+ * worker died maxAttempts times, or the job kills whoever runs it; a job's own max_attempts
+ * overrides maxAttempts). Returns how many.
  */
 export async function failExhaustedJobs(db: CatalogDb, maxAttempts: number, options: JobClockOptions = {}): Promise<number> {
   const { rows } = await db.query(
     `update jobs set state = 'failed', lease_owner = null, lease_expires_at = null, finished_at = now(), updated_at = now(),
        last_error = coalesce(last_error || '; ', '') || 'lease expired after ' || attempts || ' attempts'
-     where state = 'running' and lease_expires_at <= ${NOW('$2')} and attempts >= $1 returning id`,
+     where state = 'running' and lease_expires_at <= ${NOW('$2')} and attempts >= coalesce(max_attempts, $1) returning id`,
     [maxAttempts, options.skewMs ?? 0],
   );
   return rows.length;
@@ -190,32 +231,57 @@ export async function finishJob(
   return rows.length > 0;
 }
 
-/** Gives the job back unfinished (a worker shutting down), claimable again at once. */
-export async function releaseJob(db: CatalogDb, job: ClaimedJob, error?: string): Promise<boolean> {
+/**
+ * Gives the job back unfinished: claimable again at once (a worker shutting down), or after
+ * retryAfterMs by the database clock (backoff after a failed attempt).
+ */
+export async function releaseJob(
+  db: CatalogDb,
+  job: ClaimedJob,
+  error?: string,
+  options: { retryAfterMs?: number } & JobClockOptions = {},
+): Promise<boolean> {
   const { rows } = await db.query(
     `update jobs set state = 'pending', last_error = coalesce($4, last_error), lease_owner = null,
-       lease_expires_at = null, updated_at = now()
+       lease_expires_at = null, updated_at = now(),
+       not_before = case when $5::double precision is null then null
+         else ${NOW('$6')} + $5::double precision * interval '1 millisecond' end
      where ${HELD} returning id`,
-    [job.id, job.leaseOwner, job.attempts, error ?? null],
+    [job.id, job.leaseOwner, job.attempts, error ?? null, options.retryAfterMs ?? null, options.skewMs ?? 0],
   );
   return rows.length > 0;
 }
 
 export async function getJob(db: CatalogDb, id: number): Promise<Job | null> {
   const { rows } = await db.query<JobRow>(
-    `select ${JOB_COLUMNS} from jobs j join contracts c on c.id = j.contract_id where j.id = $1`,
+    `select ${JOB_COLUMNS} from jobs j left join contracts c on c.id = j.contract_id where j.id = $1`,
     [id],
   );
   return rows[0] ? toJob(rows[0]) : null;
 }
 
-/** Jobs of a contract, by tick. */
-export async function listJobs(db: CatalogDb, filter: { contract?: string; state?: JobState } = {}): Promise<Job[]> {
+/** Jobs (of a contract, in some states), by tick. */
+export async function listJobs(
+  db: CatalogDb,
+  filter: { contract?: string; state?: JobState; states?: readonly JobState[] } = {},
+): Promise<Job[]> {
+  const states = filter.states ?? (filter.state === undefined ? null : [filter.state]);
   const { rows } = await db.query<JobRow>(
-    `select ${JOB_COLUMNS} from jobs j join contracts c on c.id = j.contract_id
-     where ($1::text is null or c.name = $1) and ($2::text is null or j.state = $2)
+    `select ${JOB_COLUMNS} from jobs j left join contracts c on c.id = j.contract_id
+     where ($1::text is null or c.name = $1) and ($2::text[] is null or j.state = any($2::text[]))
      order by j.tick, j.id`,
-    [filter.contract ?? null, filter.state ?? null],
+    [filter.contract ?? null, states === null ? null : [...states]],
+  );
+  return rows.map(toJob);
+}
+
+/** Jobs ended failed since a database time (status shows the recent ones), newest first. */
+export async function recentFailedJobs(db: CatalogDb, sinceMs: number, limit = 20): Promise<Job[]> {
+  const { rows } = await db.query<JobRow>(
+    `select ${JOB_COLUMNS} from jobs j left join contracts c on c.id = j.contract_id
+     where j.state = 'failed' and j.finished_at >= now() - $1::double precision * interval '1 millisecond'
+     order by j.finished_at desc, j.id desc limit $2`,
+    [sinceMs, limit],
   );
   return rows.map(toJob);
 }

@@ -1,5 +1,6 @@
 // `georep daemon [--listen :9464] [--concurrency 2] [--lease 5m] [--poll 15s] [--max-attempts 3]
-//  [--shutdown-timeout 60s] [--once]`: runs every applied contract's schedule. Each cron tick
+//  [--backoff 30s] [--backoff-max 15m] [--prune "0 3 * * *"|off] [--shutdown-timeout 60s] [--once]`:
+// runs every applied contract's schedule, and prune over all sites on its own cron. Each cron tick
 // becomes a job in the catalog, claimed by exactly one of however many daemons share the
 // PostgreSQL catalog. SIGTERM or SIGINT: stop claiming, let running jobs finish within the
 // shutdown timeout, give the rest back (pending, for the next daemon) and exit 0. --once: one
@@ -8,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../core/errors.ts';
+import { Cron } from 'croner';
 import { Daemon } from '../../replicator/daemon/daemon.ts';
+import { BucketRegistry } from '../../sites/wrappers/bucket-registry.ts';
 import { daemonMetrics } from '../../replicator/daemon/metrics.ts';
 import { openCatalogFor } from '../catalog-session.ts';
 import { print, printJson, type CliContext } from '../context.ts';
@@ -23,6 +26,9 @@ interface Args {
   poll: string;
   'max-attempts': number;
   'shutdown-timeout': string;
+  backoff: string;
+  'backoff-max': string;
+  prune: string;
   once: boolean;
   listen: string | undefined;
   json: boolean;
@@ -38,6 +44,9 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
         .option('lease', { type: 'string', default: '5m', describe: 'how long a claimed job is ours without a heartbeat' })
         .option('poll', { type: 'string', default: '15s', describe: 'pause between scheduling rounds' })
         .option('max-attempts', { type: 'number', default: 3, describe: 'claims of a job before it is failed' })
+        .option('backoff', { type: 'string', default: '30s', describe: 'wait after a failed attempt, doubled after each (until --backoff-max)' })
+        .option('backoff-max', { type: 'string', default: '15m', describe: 'longest wait between attempts' })
+        .option('prune', { type: 'string', default: DEFAULT_PRUNE, describe: "cron of 'prune --apply' over every site (UTC), or off" })
         .option('shutdown-timeout', { type: 'string', default: '60s', describe: 'how long SIGTERM waits for running jobs' })
         .option('listen', { type: 'string', describe: 'serve /healthz, /metrics and /status (the readiness report) at [host]:port (host: 127.0.0.1 unless named)' })
         .option('once', { type: 'boolean', default: false, describe: 'schedule, run what is due, exit' })
@@ -52,6 +61,11 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
       const leaseMs = parseDuration(args.lease, '--lease');
       const pollMs = parseDuration(args.poll, '--poll');
       const shutdownMs = parseDuration(args['shutdown-timeout'], '--shutdown-timeout');
+      const backoff = { baseMs: parseDuration(args.backoff, '--backoff'), capMs: parseDuration(args['backoff-max'], '--backoff-max') };
+      if (!(backoff.baseMs > 0) || backoff.capMs < backoff.baseMs) {
+        throw new UsageError(`--backoff ${args.backoff} must be more than 0 and no longer than --backoff-max ${args['backoff-max']}`);
+      }
+      const prune = parsePruneCron(args.prune);
       const listen = args.listen === undefined ? undefined : parseListen(args.listen);
       if (!ctx.env.GEOREP_CATALOG_URL) {
         // Each job opens the catalog itself; the embedded PGlite folder admits one process at a time.
@@ -72,8 +86,11 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
         maxAttempts: args['max-attempts'],
         clock: ctx.clock,
         logger,
-        runJob: cliJobRunner({ ...ctx, logger }, runCommand),
+        // One bandwidth bucket per site (and contract) for all of this process's jobs.
+        runJob: cliJobRunner({ ...ctx, logger, buckets: new BucketRegistry(ctx.clock) }, runCommand),
         onJobEnded: metrics.jobEnded,
+        backoff,
+        prune,
       });
       let httpServer: DaemonHttp | undefined;
       try {
@@ -81,7 +98,7 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
           await daemon.runOnce();
           const ends = daemon.ended.map((e) => ({ job: e.job.id, contract: e.job.contract, kind: e.job.kind, tick: e.job.tick, end: e.end }));
           if (args.json) printJson(ctx, { owner, jobs: ends });
-          else for (const e of ends) print(ctx, `${e.contract} ${e.kind} ${e.tick.toISOString()}: ${e.end}`);
+          else for (const e of ends) print(ctx, `${e.contract ?? '(all sites)'} ${e.kind} ${e.tick.toISOString()}: ${e.end}`);
           if (ends.some((e) => e.end !== 'done')) ctx.exitCode = EXIT_PARTIAL;
           return;
         }
@@ -112,4 +129,20 @@ export function daemonCommand(ctx: CliContext, runCommand: RunCommand): CommandM
       }
     },
   };
+}
+
+/** Prune at 03:00 UTC daily: after a night's snapshots, and its grace (24 h) spans a day of runs. */
+const DEFAULT_PRUNE = '0 3 * * *';
+
+/** --prune: a cron expression (checked now, not at the first tick), or off. */
+function parsePruneCron(text: string): string | null {
+  if (text === 'off') return null;
+  try {
+    new Cron(text, { paused: true, timezone: 'UTC' });
+  } catch (err) {
+    throw new UsageError(`--prune ${JSON.stringify(text)} is not a cron expression: ${err instanceof Error ? err.message : String(err)}`, {
+      hint: 'five fields, e.g. "0 3 * * *" (daily at 03:00 UTC), or off',
+    });
+  }
+  return text;
 }

@@ -82,7 +82,7 @@ export function shipCommand(ctx: CliContext): CommandModule<object, Args> {
         if (args.contract !== undefined) await requireContract(db, args.contract);
         let password: string | undefined;
         for (const { repository, items } of await shipWork(db, staged, only)) {
-          const { groups, forgotten } = await groupByContract(db, ctx.clock, items, args.contract);
+          const { groups, forgotten } = await groupByContract(db, ctx.clock, items, args.contract, ctx.buckets);
           // Forgotten while waiting in staging: only their staging records go (with the packs
           // nothing else waiting needs), once, with the first group or on their own.
           let release = forgotten.filter((i) => i.pending !== undefined);

@@ -1,6 +1,9 @@
 // `georep status`: per registered site, the newest snapshot committed there (catalog), its age,
-// the snapshots it is behind on and why; and what waits in local staging.
+// the snapshots it is behind on and why; what waits in local staging; and the daemon's jobs that
+// need an eye: unfinished ones that failed before (waiting out a backoff: a catch-up to a site
+// that is down), and those that failed for good within the last day.
 import type { CommandModule } from 'yargs';
+import { listJobs, recentFailedJobs, type Job } from '../../catalog/queries/jobs.ts';
 import { listSites } from '../../catalog/queries/sites.ts';
 import { listSnapshotStates } from '../../catalog/queries/snapshots.ts';
 import { listPending, stagedBytes } from '../../replicator/ship/staging.ts';
@@ -21,6 +24,30 @@ interface SiteStatus {
   behind: { snapshot: string; state: string; error: string | null }[];
 }
 
+interface JobStatus {
+  id: number;
+  contract: string | null;
+  kind: string;
+  tick: string;
+  state: string;
+  attempts: number;
+  notBefore: string | null;
+  error: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+const jobStatus = (j: Job): JobStatus => ({
+  id: j.id,
+  contract: j.contract,
+  kind: j.kind,
+  tick: j.tick.toISOString(),
+  state: j.state,
+  attempts: j.attempts,
+  notBefore: j.notBefore?.toISOString() ?? null,
+  error: j.lastError,
+});
+
 interface StagingStatus {
   repository: string;
   pendingSnapshots: string[];
@@ -35,7 +62,11 @@ export function statusCommand(ctx: CliContext): CommandModule<object, Args> {
     builder: (y) => y.option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
       const now = ctx.clock.nowMs();
+      let jobs: JobStatus[] = [];
       const sites = await withCatalog(ctx, async (db) => {
+        // Unfinished jobs that failed before (backing off), and recent failures: what an operator must see.
+        const open = (await listJobs(db, { states: ['pending', 'running'] })).filter((j) => j.lastError !== null);
+        jobs = [...open, ...(await recentFailedJobs(db, DAY_MS))].map(jobStatus);
         const out: SiteStatus[] = [];
         for (const site of await listSites(db)) {
           const states = await listSnapshotStates(db, { site: site.name });
@@ -69,7 +100,7 @@ export function statusCommand(ctx: CliContext): CommandModule<object, Args> {
         }
       }
       if (args.json) {
-        printJson(ctx, { sites, staging });
+        printJson(ctx, { sites, staging, jobs });
         return;
       }
       if (sites.length === 0) print(ctx, 'no sites registered; georep site add registers one');
@@ -85,6 +116,24 @@ export function statusCommand(ctx: CliContext): CommandModule<object, Args> {
               s.behind.length === 0
                 ? '-'
                 : s.behind.map((b) => `${b.snapshot.slice(0, 12)} ${b.state}${b.error === null ? '' : `: ${b.error}`}`).join('; '),
+            ]),
+          ),
+        );
+      }
+      if (jobs.length > 0) {
+        print(ctx, 'jobs needing attention (unfinished after a failure, or failed within a day):');
+        print(
+          ctx,
+          formatTable(
+            ['job', 'contract', 'kind', 'state', 'attempts', 'next try', 'last error'],
+            jobs.map((j) => [
+              String(j.id),
+              j.contract ?? '(all sites)',
+              j.kind,
+              j.state,
+              String(j.attempts),
+              j.state === 'pending' ? (j.notBefore ?? 'now') : '-',
+              j.error ?? '-',
             ]),
           ),
         );

@@ -10,16 +10,23 @@ import {
   extendLease,
   failExhaustedJobs,
   finishJob,
+  insertFollowUp,
   releaseJob,
   type ClaimedJob,
 } from '../../catalog/queries/jobs.ts';
 import { finishRun, startRun, type RunOutcome } from '../../catalog/queries/runs.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
+import { backoffMs, CATCH_UP_ATTEMPTS, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { scheduleDue } from './scheduler.ts';
+import { CATCH_UP } from './ticks.ts';
 
-/** What running a job came to: ok, or the error to record (the job is retried until maxAttempts). */
-export type JobResult = { ok: true } | { ok: false; error: string };
+/**
+ * What running a job came to: ok; ok but some sites left behind (`behind` says which and why: the
+ * job is done, and a catch-up job for its contract ships to them later, with backoff); or the
+ * error to record (the job is retried after a backoff until its attempts run out).
+ */
+export type JobResult = { ok: true; behind?: string } | { ok: false; error: string };
 
 /**
  * Does one job's work. The signal aborts when the lease was lost or shutdown's deadline passed; a
@@ -44,6 +51,12 @@ export interface DaemonOptions {
   onJobEnded?: (job: ClaimedJob, end: JobEnd) => void;
   /** Moves the database clock for ticks and leases: tests only (see JobClockOptions). */
   skewMs?: () => number;
+  /** Wait between a failed attempt and the next claim (default DEFAULT_BACKOFF). */
+  backoff?: BackoffPolicy;
+  /** Attempts of a catch-up job (default CATCH_UP_ATTEMPTS). */
+  catchUpAttempts?: number;
+  /** The global prune job's cron; null or absent: no prune jobs. */
+  prune?: string | null;
 }
 
 /** How a job this daemon ran ended. */
@@ -83,7 +96,7 @@ export class Daemon {
   async round(): Promise<number> {
     const exhausted = await failExhaustedJobs(this.o.db, this.o.maxAttempts, this.clockOptions);
     if (exhausted > 0) this.o.logger.warn({ exhausted }, 'jobs failed: lease expired on their last attempt');
-    const scheduled = await scheduleDue(this.o.db, this.clockOptions);
+    const scheduled = await scheduleDue(this.o.db, { ...this.clockOptions, prune: this.o.prune ?? null });
     this.lastRoundAt = scheduled.now;
     for (const s of scheduled.skipped) this.o.logger.error(s, 'contract skipped: it no longer loads');
     if (scheduled.inserted.length > 0) this.o.logger.info({ ticks: scheduled.inserted.length }, 'ticks scheduled');
@@ -142,20 +155,53 @@ export class Daemon {
       abort.abort(new Error('job finished'));
       await heartbeat;
     }
-    const end = await this.conclude(job, result);
-    const outcome: RunOutcome = end === 'done' ? 'succeeded' : end === 'fenced' || end === 'released' ? 'cancelled' : 'failed';
-    await finishRun(this.o.db, run.id, outcome, result.ok ? { end } : { end, error: result.error });
-    (end === 'done' ? log.info.bind(log) : log.warn.bind(log))({ end, ...(result.ok ? {} : { error: result.error }) }, 'job ended');
+    const end = await this.conclude(job, result, log);
+    const outcome: RunOutcome =
+      end === 'done' ? (result.ok && result.behind !== undefined ? 'partial' : 'succeeded') : end === 'fenced' || end === 'released' ? 'cancelled' : 'failed';
+    const said = result.ok ? (result.behind === undefined ? {} : { behind: result.behind }) : { error: result.error };
+    await finishRun(this.o.db, run.id, outcome, { end, ...said });
+    (end === 'done' && outcome === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))({ end, ...said }, 'job ended');
     this.ended.push({ job, end });
     this.o.onJobEnded?.(job, end);
     return end;
   }
 
   // Ends the job through its fence: false from the catalog means another daemon owns it now.
-  private async conclude(job: ClaimedJob, result: JobResult): Promise<JobEnd> {
-    if (result.ok) return (await finishJob(this.o.db, job, 'done')) ? 'done' : 'fenced';
-    if (job.attempts >= this.o.maxAttempts) return (await finishJob(this.o.db, job, 'failed', result.error)) ? 'failed' : 'fenced';
-    return (await releaseJob(this.o.db, job, result.error)) ? 'retry' : 'fenced';
+  private async conclude(job: ClaimedJob, result: JobResult, log: Logger): Promise<JobEnd> {
+    if (result.ok) {
+      // The catch-up first: a daemon dying between the two leaves an extra catch-up (harmless: a
+      // ship of nothing), never a done job whose sites behind nobody retries.
+      if (result.behind !== undefined) await this.catchUpLater(job, log);
+      return (await finishJob(this.o.db, job, 'done', result.behind)) ? 'done' : 'fenced';
+    }
+    if (job.attempts >= (job.maxAttempts ?? this.o.maxAttempts)) {
+      return (await finishJob(this.o.db, job, 'failed', result.error)) ? 'failed' : 'fenced';
+    }
+    // A catch-up's first wait was before its first attempt (the snapshot's partial counts as the
+    // first failure), so its waits go on doubling from there.
+    const step = job.kind === CATCH_UP ? job.attempts + 1 : job.attempts;
+    const retryAfterMs = backoffMs(step, this.o.backoff ?? DEFAULT_BACKOFF);
+    log.info({ retryAfterMs }, 'job given back; it is claimed again after the backoff');
+    return (await releaseJob(this.o.db, job, result.error, { retryAfterMs, ...this.clockOptions })) ? 'retry' : 'fenced';
+  }
+
+  // Some sites were left behind (committed elsewhere): a catch-up job ships to them after the
+  // first backoff, so a site that is down is retried without holding this slot or the contract's
+  // next ticks. One open catch-up per contract is enough: it ships whatever the contract lacks.
+  private async catchUpLater(job: ClaimedJob, log: Logger): Promise<void> {
+    if (job.contract === null || job.kind === CATCH_UP) return;
+    const id = await insertFollowUp(
+      this.o.db,
+      {
+        contract: job.contract,
+        kind: CATCH_UP,
+        tick: job.tick,
+        notBeforeMs: backoffMs(1, this.o.backoff ?? DEFAULT_BACKOFF),
+        maxAttempts: this.o.catchUpAttempts ?? CATCH_UP_ATTEMPTS,
+      },
+      this.clockOptions,
+    );
+    log.warn({ catchUpJob: id }, id === null ? 'sites behind; a catch-up is already waiting' : 'sites behind; catch-up scheduled');
   }
 
   // Extends the lease every third of it until the job ends; a lost lease aborts the job.

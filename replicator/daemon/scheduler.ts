@@ -8,7 +8,7 @@ import { contractStarts, listLatestContracts } from '../../catalog/queries/contr
 import { insertTick } from '../../catalog/queries/jobs.ts';
 import { loadContract } from '../../policies/load.ts';
 import { formatProblem } from '../../policies/problem.ts';
-import { dueTicks, type DueTick, type ScheduledContract } from './ticks.ts';
+import { dueGlobalTicks, dueTicks, type DueTick, type ScheduledContract } from './ticks.ts';
 
 export interface ScheduleResult {
   now: Date;
@@ -18,7 +18,13 @@ export interface ScheduleResult {
   skipped: { contract: string; why: string }[];
 }
 
-export async function scheduleDue(db: CatalogDb, options: { skewMs?: number } = {}): Promise<ScheduleResult> {
+export interface ScheduleOptions {
+  skewMs?: number;
+  /** The global prune job's cron; null or absent: no prune jobs. */
+  prune?: string | null;
+}
+
+export async function scheduleDue(db: CatalogDb, options: ScheduleOptions = {}): Promise<ScheduleResult> {
   const now = new Date((await databaseNow(db)).getTime() + (options.skewMs ?? 0));
   const starts = await contractStarts(db);
   const contracts: ScheduledContract[] = [];
@@ -32,7 +38,7 @@ export async function scheduleDue(db: CatalogDb, options: { skewMs?: number } = 
     contracts.push({ name: v.contract, contract: loaded.contract, since: starts.get(v.contract) ?? v.appliedAt });
   }
   const inserted: DueTick[] = [];
-  for (const tick of dueTicks(contracts, now)) {
+  for (const tick of [...dueTicks(contracts, now), ...dueGlobalTicks(options.prune ?? null, contracts, now)]) {
     if ((await insertTick(db, tick)) !== null) inserted.push(tick);
   }
   return { now, inserted, skipped };

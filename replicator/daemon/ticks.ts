@@ -1,15 +1,31 @@
 // Which schedule ticks are due: pure, from a contract and the database's "now". Each contract has
-// three job kinds, each driven by one of its cron expressions. Only the LATEST tick at or before
-// now is ever due: a daemon that comes back after hours runs each missed kind once (run-missed),
-// not once per missed tick, and a contract never gets ticks from before it was first applied.
+// up to four job kinds, each driven by a cron expression. Only the LATEST tick at or before now is
+// ever due: a daemon that comes back after hours runs each missed kind once (run-missed), not once
+// per missed tick, and a contract never gets ticks from before it was first applied. Global jobs
+// (prune) follow the same rule, with a cron of the daemon's own.
 import { Cron } from 'croner';
 import type { Contract } from '../../policies/contract.ts';
 
-export const JOB_KINDS = ['snapshot', 'verify', 'drill'] as const;
+export const JOB_KINDS = ['snapshot', 'verify', 'drill', 'extend-locks'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** The cron expression that drives each kind of job. */
-export function cronFor(contract: Contract, kind: JobKind): string {
+/** A contract's job the daemon adds itself, not from a cron: shipping to the sites a snapshot left behind. */
+export const CATCH_UP = 'catch-up';
+/** The global job: `prune --apply` over every registered site, on the daemon's --prune cron. */
+export const PRUNE = 'prune';
+
+/**
+ * extend-locks: daily when the lock lasts 4 days or more, else hourly. The command extends what
+ * runs out within half the contract's days (its default --ahead), so the interval between runs
+ * must be shorter than that: a day is, from 4 days up (2 days ahead); a 1 to 3 day lock (12 to 36
+ * hours ahead) runs hourly. Off the hour and off 03:00 (prune's default), so they do not pile up.
+ */
+export function extendLocksCron(days: number): string {
+  return days >= 4 ? '20 2 * * *' : '20 * * * *';
+}
+
+/** The cron expression that drives each kind of job; null when the contract has no such job. */
+export function cronFor(contract: Contract, kind: JobKind): string | null {
   switch (kind) {
     case 'snapshot':
       return contract.schedule;
@@ -17,6 +33,8 @@ export function cronFor(contract: Contract, kind: JobKind): string {
       return contract.verify.scrub;
     case 'drill':
       return contract.verify.drill;
+    case 'extend-locks':
+      return contract.immutability === null ? null : extendLocksCron(contract.immutability.days);
   }
 }
 
@@ -28,8 +46,9 @@ export function latestTick(expression: string, now: Date, notBefore: Date): Date
 }
 
 export interface DueTick {
-  contract: string;
-  kind: JobKind;
+  /** null: a global job. */
+  contract: string | null;
+  kind: JobKind | typeof PRUNE;
   tick: Date;
 }
 
@@ -45,9 +64,21 @@ export function dueTicks(contracts: readonly ScheduledContract[], now: Date): Du
   const due: DueTick[] = [];
   for (const c of contracts) {
     for (const kind of JOB_KINDS) {
-      const tick = latestTick(cronFor(c.contract, kind), now, c.since);
+      const cron = cronFor(c.contract, kind);
+      const tick = cron === null ? null : latestTick(cron, now, c.since);
       if (tick !== null) due.push({ contract: c.name, kind, tick });
     }
   }
   return due;
+}
+
+/**
+ * The due tick of each global job: prune on its cron (null: off), none from before the first
+ * contract was applied (with no contract there is nothing the daemon wrote to prune).
+ */
+export function dueGlobalTicks(prune: string | null, contracts: readonly ScheduledContract[], now: Date): DueTick[] {
+  if (prune === null || contracts.length === 0) return [];
+  const since = new Date(Math.min(...contracts.map((c) => c.since.getTime())));
+  const tick = latestTick(prune, now, since);
+  return tick === null ? [] : [{ contract: null, kind: PRUNE, tick }];
 }

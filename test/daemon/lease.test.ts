@@ -9,7 +9,7 @@ import type { CatalogDb } from '../../catalog/db.ts';
 import { claimNextJob, extendLease, finishJob, getJob, insertTick, listJobs } from '../../catalog/queries/jobs.ts';
 import { databaseNow } from '../../catalog/queries/clock.ts';
 import { ManualClock, systemClock } from '../../core/clock.ts';
-import type { ClaimedJob } from '../../catalog/queries/jobs.ts';
+import type { ClaimedJob, Job } from '../../catalog/queries/jobs.ts';
 import type { Daemon, JobResult } from '../../replicator/daemon/daemon.ts';
 import { CONTRACTS, makeWorld, type World } from './world.ts';
 
@@ -120,18 +120,36 @@ describe('daemon leases', () => {
     expect(rows.map((r) => r.outcome)).toEqual(['cancelled', 'succeeded']);
   });
 
-  it('gives a job that keeps failing up after its last attempt, with the error', async () => {
+  it('backs a failing job off between attempts, then gives it up after its last, with the error', async () => {
     const before = new Set((await listJobs(db)).map((j) => j.id));
+    let skew = 3 * DAY;
     const failing = await daemon('c', {
-      skewMs: () => 3 * DAY,
+      skewMs: () => skew,
       maxAttempts: 2,
+      backoff: { baseMs: 30_000, capMs: 60_000 },
       runJob: async () => ({ ok: false, error: 'site chengdu-a did not answer' }),
     });
     await failing.runOnce();
-    const mine = (await listJobs(db)).filter((j) => !before.has(j.id));
-    expect(mine.length).toBe(CONTRACTS.length); // one snapshot tick each
-    for (const j of mine) expect(j).toMatchObject({ state: 'failed', attempts: 2, lastError: 'site chengdu-a did not answer' });
-    expect(failing.ended.map((e) => e.end).sort()).toEqual([...Array(3).fill('failed'), ...Array(3).fill('retry')]);
+    const first = (await listJobs(db)).filter((j) => !before.has(j.id));
+    expect(first.length).toBe(CONTRACTS.length); // one snapshot tick each
+    // Followed by id: a later round may cross a minute and schedule the next ticks too.
+    const ids = new Set(first.map((j) => j.id));
+    const mine = async (): Promise<Job[]> => (await listJobs(db)).filter((j) => ids.has(j.id));
+    // Each failed once and waits out its backoff (database clock + 30 s): not claimed again at once.
+    const now = (await databaseNow(db)).getTime() + skew;
+    for (const j of await mine()) {
+      expect(j).toMatchObject({ state: 'pending', attempts: 1, lastError: 'site chengdu-a did not answer' });
+      expect(j.notBefore!.getTime() - now).toBeGreaterThan(25_000);
+      expect(j.notBefore!.getTime() - now).toBeLessThanOrEqual(30_000);
+    }
+    skew += 10_000;
+    await failing.runOnce();
+    expect((await mine()).every((j) => j.attempts === 1)).toBe(true);
+    skew += 25_000; // past the backoff: the second (last) attempt fails them for good
+    await failing.runOnce();
+    for (const j of await mine()) expect(j).toMatchObject({ state: 'failed', attempts: 2, lastError: 'site chengdu-a did not answer' });
+    const ends = failing.ended.filter((e) => ids.has(e.job.id)).map((e) => e.end);
+    expect(ends.sort()).toEqual([...Array(3).fill('failed'), ...Array(3).fill('retry')]);
   });
 
   it('fails a job whose daemon died on its last attempt', async () => {
@@ -179,7 +197,7 @@ describe('daemon leases', () => {
     const from = (await databaseNow(db)).getTime() + skew - 120_000;
     const ran: ClaimedJob[] = [];
     const d = await daemon('h', { skewMs: () => skew, concurrency: 1, runJob: async (j) => (ran.push(j), { ok: true }) });
-    const order = (): string[] => ran.filter((j) => j.kind === 'snapshot' && j.tick.getTime() >= from).map((j) => j.contract);
+    const order = (): (string | null)[] => ran.filter((j) => j.kind === 'snapshot' && j.tick.getTime() >= from).map((j) => j.contract);
     await d.runOnce();
     expect(order()).toEqual(['hospitals', 'shelters', 'archive']);
     // hospitals drops to the bulk tier (with a tighter RPO than archive): the same daemon, on its

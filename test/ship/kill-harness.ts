@@ -44,6 +44,8 @@ export interface Running {
   done: Promise<ChildRun>;
   /** SIGKILL; true when the process was still running (the kill landed). */
   kill(): boolean;
+  /** Sends another signal (SIGTERM); true when the process was still running. */
+  signal(signal: NodeJS.Signals): boolean;
 }
 
 /** `node bin/georep.js ...args` with this (>= 22.15) Node, so bin/ does not re-run itself. */
@@ -74,7 +76,7 @@ export function spawnGeorep(args: string[], env: Record<string, string>): Runnin
       exited = true;
     });
   });
-  return { done, kill: () => !exited && child.kill('SIGKILL') };
+  return { done, kill: () => !exited && child.kill('SIGKILL'), signal: (signal) => !exited && child.kill(signal) };
 }
 
 /** mulberry32: small, seeded, good enough to spread kill points. */
