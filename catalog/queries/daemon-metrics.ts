@@ -23,7 +23,10 @@ export type QueueState = 'due' | 'waiting' | 'running';
 
 export interface QueueDepth {
   kind: string;
-  /** due: pending with its tick passed (claimable now); waiting: pending, tick still ahead; running: leased. */
+  /**
+   * due: pending with its tick passed and no backoff ahead (claimable now); waiting: pending, its
+   * tick or its backoff (not_before) still ahead; running: leased.
+   */
   state: QueueState;
   count: number;
 }
@@ -32,7 +35,9 @@ export interface QueueDepth {
 export async function jobQueue(db: CatalogDb, skewMs = 0): Promise<QueueDepth[]> {
   const { rows } = await db.query<{ kind: string; state: QueueState; n: unknown }>(
     `select kind, case when state = 'running' then 'running'
-         when tick <= now() + $1::double precision * interval '1 millisecond' then 'due' else 'waiting' end as state,
+         when tick <= now() + $1::double precision * interval '1 millisecond'
+           and (not_before is null or not_before <= now() + $1::double precision * interval '1 millisecond') then 'due'
+         else 'waiting' end as state,
        count(*) as n
      from jobs where state in ('pending', 'running') group by 1, 2 order by 1, 2`,
     [skewMs],

@@ -172,12 +172,20 @@ describe('the daemon seen from outside', () => {
     await rename(xian, `${xian}.away`);
     await writeFile(xian, 'not a folder\n');
     await round(2);
-    expect(a.daemon.ended.slice(-CONTRACTS.length).map((e) => e.end)).toEqual(Array(CONTRACTS.length).fill('failed'));
+    // Each snapshot committed at chengdu-a: done, with a catch-up for xian-c backing off.
+    expect(a.daemon.ended.slice(-CONTRACTS.length).map((e) => e.end)).toEqual(Array(CONTRACTS.length).fill('done'));
+    const { rows: catchUps } = await db.query<{ n: string }>(
+      `select count(*) as n from jobs where kind = 'catch-up' and state = 'pending' and not_before > now() + $1::double precision * interval '1 millisecond'`,
+      [skew],
+    );
+    expect(Number(catchUps[0]!.n)).toBe(CONTRACTS.length);
 
     // During: xian-c is behind by one snapshot per contract; what it lacks is what chengdu-a holds
     // and it does not, counted on the two folders.
     m = await scrape();
     await expectDrillsAndShips(m);
+    expect(m('georep_job_queue', { kind: 'catch-up', state: 'waiting' })).toBe(CONTRACTS.length); // backing off
+    expect(m('georep_job_queue', { kind: 'catch-up', state: 'due' })).toBe(0);
     const here = await packsAt(chengdu);
     const there = await packsAt(`${xian}.away`);
     const lacking = [...here].filter(([hex]) => !there.has(hex));
@@ -259,12 +267,15 @@ describe('the daemon seen from outside', () => {
         const { rows } = await db.query<{ n: string }>(`select count(*) as n from jobs where kind = 'snapshot' and state = 'done'`);
         expect(seen).toBeLessThanOrEqual(2);
         expect(seen + due).toBeLessThanOrEqual(CONTRACTS.length);
-        expect(seen + due + Number(rows[0]!.n)).toBeGreaterThanOrEqual(CONTRACTS.length * 2); // rounds 1 and 3 (round 2's failed)
+        expect(seen + due + Number(rows[0]!.n)).toBeGreaterThanOrEqual(CONTRACTS.length * 2); // rounds 1 to 3, round 2's committed at chengdu-a only
       } else await new Promise((r) => setTimeout(r, 50));
     }
     expect(seen, 'a scrape while round 3 ran saw its jobs running').toBeGreaterThan(0);
     await running;
-    expect(b.daemon.ended.map((e) => e.end)).toEqual(Array(CONTRACTS.length).fill('done'));
+    // Round 3's snapshots, and the catch-ups whose backoff ran out (nothing left to ship).
+    const endsOf = (kind: string): string[] => b.daemon.ended.filter((e) => e.job.kind === kind).map((e) => e.end);
+    expect(endsOf('snapshot')).toEqual(Array(CONTRACTS.length).fill('done'));
+    expect(endsOf('catch-up')).toEqual(Array(CONTRACTS.length).fill('done'));
     m = await scrape();
     for (const c of CONTRACTS) {
       for (const site of sites) {
