@@ -10,6 +10,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { DeleteBudget, type BudgetLimits } from './budget.ts';
+import { abandonStaleRuns, localJudge, type AbandonedRun, type RunJudge } from './live-runs.ts';
 import { pruneSite, type SitePruneReport } from './prune-site.ts';
 
 /** Default grace: longer than the longest snapshot or ship run is expected to take. */
@@ -41,6 +42,8 @@ export interface PruneOptions {
    * touching the recorded times of marks and runs.
    */
   dbNow?: (db: CatalogDb) => Promise<Date>;
+  /** Who judges whether a run's process is alive (catalog/run-liveness.ts); default this process. */
+  judge?: RunJudge;
 }
 
 export interface SiteFailure {
@@ -54,6 +57,8 @@ export interface PruneReport {
   /** The database clock's now at the start. */
   now: Date;
   graceMs: number;
+  /** Unfinished snapshot/ship runs taken for abandoned: no longer waited for (ended when applying). */
+  abandonedRuns: AbandonedRun[];
   sites: SitePruneReport[];
   failed: SiteFailure[];
   /** Some due packs were left for a later run. */
@@ -73,8 +78,20 @@ export async function prune(options: PruneOptions): Promise<PruneReport> {
   const now = await clockOf(db);
   const run = apply ? await startRun(db, { kind: 'prune', details: { graceMs, budget: options.budget ?? {} } }) : null;
   const budget = new DeleteBudget(options.budget ?? {});
-  const report: PruneReport = { apply, runId: run?.id ?? null, now, graceMs, sites: [], failed: [], budgetExhausted: false, deleted: { packs: 0, bytes: 0 } };
+  const judge = options.judge ?? localJudge();
+  const report: PruneReport = {
+    apply,
+    runId: run?.id ?? null,
+    now,
+    graceMs,
+    abandonedRuns: [],
+    sites: [],
+    failed: [],
+    budgetExhausted: false,
+    deleted: { packs: 0, bytes: 0 },
+  };
   try {
+    report.abandonedRuns = await abandonStaleRuns(db, { now, judge, apply, runId: report.runId, actor: options.actor });
     for (const input of options.sites) {
       try {
         if (input.repo === undefined) throw input.error ?? new Error('the site could not be opened');
@@ -91,6 +108,7 @@ export async function prune(options: PruneOptions): Promise<PruneReport> {
             actor: options.actor,
             logger: options.logger,
             dbNow: () => clockOf(db),
+            judge,
           }),
         );
       } catch (err) {
@@ -122,6 +140,7 @@ function outcomeOf(report: PruneReport): RunOutcome {
 function summaryOf(report: PruneReport): Record<string, unknown> {
   return {
     sites: report.sites.map((s) => s.site),
+    abandonedRuns: report.abandonedRuns.filter((a) => a.ended).map((a) => a.run.id),
     failed: report.failed.map((f) => f.site),
     deleted: report.deleted,
     budgetExhausted: report.budgetExhausted,
