@@ -4,6 +4,9 @@
 // unmark, delete and index rewrite is in the audit log; without it nothing is written anywhere.
 import { dbNow } from '../../catalog/clock.ts';
 import type { CatalogDb } from '../../catalog/db.ts';
+import { startHeartbeat } from '../../catalog/run-heartbeat.ts';
+import { thisProcess } from '../../catalog/run-owner.ts';
+import type { Clock } from '../../core/clock.ts';
 import { finishRun, startRun, type RunOutcome } from '../../catalog/queries/runs.ts';
 import { describeError, GeorepError, UsageError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
@@ -44,6 +47,8 @@ export interface PruneOptions {
   dbNow?: (db: CatalogDb) => Promise<Date>;
   /** Who judges whether a run's process is alive (catalog/run-liveness.ts); default this process. */
   judge?: RunJudge;
+  /** Paces the heartbeat of prune's own run (catalog/run-heartbeat.ts). */
+  clock: Clock;
 }
 
 export interface SiteFailure {
@@ -76,7 +81,10 @@ export async function prune(options: PruneOptions): Promise<PruneReport> {
   const { db, apply } = options;
   const clockOf = options.dbNow ?? dbNow;
   const now = await clockOf(db);
-  const run = apply ? await startRun(db, { kind: 'prune', details: { graceMs, budget: options.budget ?? {} } }) : null;
+  // Prune's own run has an owner and a heartbeat like any, so status tells a long prune from a dead one.
+  const owner = thisProcess();
+  const run = apply ? await startRun(db, { kind: 'prune', details: { graceMs, budget: options.budget ?? {} }, owner }) : null;
+  const heartbeat = run === null ? null : startHeartbeat(db, { id: run.id, token: owner.token }, options.clock, options.logger);
   const budget = new DeleteBudget(options.budget ?? {});
   const judge = options.judge ?? localJudge();
   const report: PruneReport = {
@@ -126,7 +134,8 @@ export async function prune(options: PruneOptions): Promise<PruneReport> {
         }
       }
     }
-    if (run !== null) await finishRun(db, run.id, outcomeOf(report), summaryOf(report));
+    await heartbeat?.stop();
+    if (run !== null && heartbeat?.lost !== true) await finishRun(db, run.id, outcomeOf(report), summaryOf(report));
   }
   return report;
 }
