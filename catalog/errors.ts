@@ -47,3 +47,16 @@ export class CatalogConflictError extends GeorepError {
     super('CATALOG_CONFLICT', message, options);
   }
 }
+
+/**
+ * This process's run was ended as abandoned by prune while it ran (its heartbeat did not reach the
+ * catalog for the stale limit): packs its work relied on may have been deleted meanwhile.
+ */
+export class RunAbandonedError extends GeorepError {
+  constructor(message: string, options: GeorepErrorOptions = {}) {
+    super('RUN_ABANDONED', message, {
+      hint: 'run georep verify on the sites this run wrote to; keep the catalog reachable from this host while runs are open',
+      ...options,
+    });
+  }
+}

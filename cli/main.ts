@@ -5,6 +5,7 @@ import { GeorepError, UsageError, describeError } from '../core/errors.ts';
 import { createLogger, logFormatFrom, secretsFromEnv, type Logger } from '../core/log.ts';
 import type { CliContext } from './context.ts';
 import { exitCodeFor } from './exit-codes.ts';
+import { abandonCommand } from './commands/abandon.ts';
 import { catalogCommand } from './commands/catalog.ts';
 import { daemonCommand } from './commands/daemon.ts';
 import { diffCommand } from './commands/diff.ts';
@@ -64,6 +65,7 @@ export async function run(argv: string[], overrides: Partial<CliContext> = {}): 
     .command(extendLocksCommand(ctx))
     .command(catalogCommand(ctx))
     .command(pruneCommand(ctx))
+    .command(abandonCommand(ctx))
     .command(verifyCommand(ctx))
     .command(repairCommand(ctx))
     .command(drillCommand(ctx))

@@ -34,7 +34,7 @@ function why(p: PackOutcome): string {
     case 'wait-grace':
       return `grace not elapsed: due at ${p.dueAt.toISOString()}`;
     case 'wait-run':
-      return `waiting for run #${p.run.id} (${p.run.kind}, started ${p.run.startedAt.toISOString()}, unfinished)`;
+      return `waiting for run #${p.run.id} (${p.run.kind}, started ${p.run.startedAt.toISOString()}, unfinished: ${liveBy(p.run)})`;
     case 'wait-damaged':
       return 'the repository at the site could not be read in full';
     case 'wait-unstamped':
@@ -48,9 +48,25 @@ function why(p: PackOutcome): string {
   }
 }
 
+function liveBy(run: Extract<PackOutcome, { action: 'wait-run' }>['run']): string {
+  const o = run.owner;
+  switch (run.liveBy) {
+    case 'own':
+      return 'this process runs it';
+    case 'pid-alive':
+      return `process ${o?.pid} alive on this host`;
+    default:
+      return `heartbeat ${(run.heartbeatAt ?? run.startedAt).toISOString()}${o === null ? '' : ` from ${o.host} pid ${o.pid}`}`;
+  }
+}
+
 export function printPruneReport(ctx: CliContext, report: PruneReport, empty: readonly string[]): void {
   const verb = report.apply ? '' : ' (dry run: nothing changed; --apply to do it)';
   print(ctx, `prune at ${report.now.toISOString()} (database clock), grace ${report.graceMs / 3600_000} h${verb}`);
+  for (const a of report.abandonedRuns) {
+    const verb = report.apply ? (a.ended ? 'ended as abandoned' : 'showed life again: left open') : 'would be ended as abandoned';
+    print(ctx, `run #${a.run.id} (${a.run.kind}, started ${a.run.startedAt.toISOString()}) ${verb}: ${a.why}; not waited for`);
+  }
   for (const site of report.sites) printSite(ctx, site, report.apply);
   for (const f of report.failed) print(ctx, `site ${f.site}: FAILED: ${f.error.message}`);
   for (const name of empty) print(ctx, `site ${name}: holds no repository, nothing to prune`);

@@ -3,11 +3,13 @@
 // a site whose repository cannot be read in full, unmarked when a snapshot uses a pack again,
 // within the budget; index objects naming deleted packs are rewritten; a dry run changes nothing;
 // every kept snapshot restores byte for byte afterwards.
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../catalog/queries/audit.ts';
 import { listMarks } from '../catalog/queries/prune-marks.ts';
 import { finishRun, listRuns, startRun } from '../catalog/queries/runs.ts';
+import { thisProcess } from '../catalog/run-owner.ts';
 import { systemClock } from '../core/clock.ts';
 import { sha256Hex } from '../repository/crypto/hash.ts';
 import { loadMasterIndex } from '../repository/load-index.ts';
@@ -174,7 +176,8 @@ describe('georep prune', () => {
 
   it('waits for an unfinished snapshot run that started before the mark, and names it', async () => {
     const { w } = await forgottenFirst();
-    const run = await w.withDb((db) => startRun(db, { kind: 'snapshot' }));
+    // Recorded as `snapshot --to` records it: owned by this (live) process.
+    const run = await w.withDb((db) => startRun(db, { kind: 'snapshot', owner: thisProcess() }));
     expect((await w.cli(['prune', '--apply'])).code).toBe(0);
     const before = await w.listing('a');
     const waiting = await w.prune({ shiftHours: 25 });
@@ -188,6 +191,51 @@ describe('georep prune', () => {
     await w.withDb((db) => finishRun(db, run.id, 'succeeded'));
     const done = await w.prune({ shiftHours: 25 });
     expect(done.sites.every((s) => s.packs.every((p) => p.action === 'delete'))).toBe(true);
+  });
+
+  it('stops waiting for runs whose process is gone (stale heartbeat), ends them as abandoned, but waits for a live pid here', async () => {
+    const { w } = await forgottenFirst();
+    const [elsewhere, stopped, old] = await w.withDb(async (db) => [
+      // A process on another host that stopped beating (killed, or its machine died).
+      await startRun(db, { kind: 'snapshot', owner: { host: 'another-host', pid: 4321, token: 'dead' } }),
+      // A process on this host that is alive (here: the test runner's parent) but silent: stopped.
+      await startRun(db, { kind: 'ship', owner: { host: os.hostname(), pid: process.ppid, token: 'stopped' } }),
+      // A row from before heartbeats: no owner; its start is its last sign of life.
+      await startRun(db, { kind: 'snapshot' }),
+    ]);
+    expect((await w.cli(['prune', '--apply'])).code).toBe(0);
+    const fresh = await w.prune({ shiftHours: 0 });
+    expect(fresh.abandonedRuns).toEqual([]);
+
+    const before = await w.listing('a');
+    const waiting = await w.prune({ shiftHours: 25 });
+    expect(waiting.abandonedRuns.map((a) => [a.run.id, a.ended])).toEqual([
+      [elsewhere.id, true],
+      [old.id, true],
+    ]);
+    for (const s of waiting.sites) {
+      expect(s.packs.length).toBeGreaterThan(0);
+      expect(s.packs.every((p) => p.action === 'wait-run' && p.run.id === stopped.id && p.run.liveBy === 'pid-alive')).toBe(true);
+    }
+    expect(await w.listing('a')).toEqual(before);
+    await w.withDb(async (db) => {
+      const dead = (await listRuns(db, { kind: 'snapshot' })).find((r) => r.id === elsewhere.id)!;
+      expect(dead.outcome).toBe('abandoned');
+      expect(dead.details).toMatchObject({ abandoned: { why: expect.stringMatching(/no heartbeat for \d+ min.*another-host/), byRun: waiting.runId } });
+      const audit = await listAudit(db, { limit: 10_000 });
+      expect(audit.filter((e) => e.action === 'run.abandon').map((e) => e.subject).sort()).toEqual([`run:${elsewhere.id}`, `run:${old.id}`].sort());
+    });
+    // An operator sees both: the run still blocking (and whose process), and the one abandoned.
+    const status = await w.cli(['status', '--json']);
+    const runs = (JSON.parse(status.stdout) as { runs: { id: number; state: string }[] }).runs;
+    expect(runs.find((r) => r.id === stopped.id)?.state).toBe('running');
+    expect(runs.find((r) => r.id === elsewhere.id)?.state).toBe('abandoned');
+    const text = await w.cli(['status']);
+    expect(text.stdout).toMatch(new RegExp(`${stopped.id} +ship +running`));
+    expect(text.stdout).toMatch(new RegExp(`${elsewhere.id} +snapshot +abandoned`));
+    await w.withDb((db) => finishRun(db, stopped.id, 'succeeded'));
+    const done = await w.prune({ shiftHours: 25 });
+    expect(done.sites.every((s) => s.packs.length > 0 && s.packs.every((p) => p.action === 'delete'))).toBe(true);
   });
 
   it('refuses a grace shorter than the minimum and a bad duration (exit 2)', async () => {

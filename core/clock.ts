@@ -5,14 +5,17 @@ export interface Clock {
   /** Milliseconds since the epoch. */
   nowMs(): number;
   now(): Date;
-  /** Resolves after `ms` of this clock's time; rejects with the signal's reason when aborted. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves after `ms` of this clock's time; rejects with the signal's reason when aborted.
+   * `unref`: the wait alone does not keep the process alive (a heartbeat beside the real work).
+   */
+  sleep(ms: number, signal?: AbortSignal, options?: { unref?: boolean }): Promise<void>;
 }
 
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
   now: () => new Date(),
-  sleep: (ms, signal) =>
+  sleep: (ms, signal, options) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
@@ -22,6 +25,7 @@ export const systemClock: Clock = {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
+      if (options?.unref === true) timer.unref();
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(signal?.reason);

@@ -5,6 +5,7 @@ import { sql as prune } from './0002_prune.ts';
 import { sql as forget } from './0003_forget.ts';
 import { sql as verifier } from './0004_verifier.ts';
 import { sql as daemonOps } from './0005_daemon_ops.ts';
+import { sql as runLiveness } from './0006_run_liveness.ts';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'forget', sql: forget },
   { version: 4, name: 'verifier', sql: verifier },
   { version: 5, name: 'daemon-ops', sql: daemonOps },
+  { version: 6, name: 'run-liveness', sql: runLiveness },
 ];

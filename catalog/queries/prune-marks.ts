@@ -5,7 +5,8 @@ import type { Hex64 } from '../../repository/types.ts';
 import type { CatalogDb } from '../db.ts';
 import { repositoryId } from './repositories.ts';
 import { siteId } from './sites.ts';
-import { date, dateOrNull, num, numOrNull } from './rows.ts';
+import { dateOrNull, num, numOrNull } from './rows.ts';
+import { listUnfinishedRuns } from './runs.ts';
 
 export interface PruneMark {
   pack: Hex64;
@@ -117,16 +118,22 @@ export interface OpenRun {
   id: number;
   kind: string;
   startedAt: Date;
+  /** The owner's last refresh; null for a run from before migration 6. */
+  heartbeatAt: Date | null;
+  owner: { host: string; pid: number; token: string } | null;
+  /** Why prune takes it for live (catalog/run-liveness.ts), once judged. */
+  liveBy?: 'own' | 'pid-alive' | 'heartbeat';
 }
 
 /** Unfinished snapshot and ship runs, oldest first. */
 export async function unfinishedWriterRuns(db: CatalogDb): Promise<OpenRun[]> {
-  const { rows } = await db.query<{ id: unknown; kind: string; started_at: unknown }>(
-    `select id, kind, started_at from runs
-     where finished_at is null and kind = any($1::text[]) order by started_at, id`,
-    [[...WRITER_RUN_KINDS]],
-  );
-  return rows.map((r) => ({ id: num(r.id), kind: r.kind, startedAt: date(r.started_at) }));
+  return (await listUnfinishedRuns(db, WRITER_RUN_KINDS)).map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    startedAt: r.startedAt,
+    heartbeatAt: r.heartbeatAt,
+    owner: r.owner,
+  }));
 }
 
 /**

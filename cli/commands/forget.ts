@@ -7,6 +7,8 @@ import type { CommandModule } from 'yargs';
 import { databaseNow } from '../../catalog/queries/clock.ts';
 import { markForgotten } from '../../catalog/queries/retention.ts';
 import { finishRun, startRun } from '../../catalog/queries/runs.ts';
+import { startHeartbeat } from '../../catalog/run-heartbeat.ts';
+import { thisProcess } from '../../catalog/run-owner.ts';
 import { planForget, type ForgetPlan } from '../../replicator/retention/plan.ts';
 import { removeManifests, type ManifestRemoval } from '../../replicator/retention/remove-manifests.ts';
 import type { Site } from '../../sites/site.ts';
@@ -43,7 +45,11 @@ export function forgetCommand(ctx: CliContext): CommandModule<object, Args> {
           return;
         }
         const actor = auditActor(ctx);
-        const run = await startRun(db, { kind: 'forget', contract: contract.contract });
+        // Owned and heartbeating like every run (catalog/run-liveness.ts): status tells a long forget from a dead
+        // one. Stopped before the end is recorded, so a forget that throws leaves a run that goes stale.
+        const owner = thisProcess();
+        const run = await startRun(db, { kind: 'forget', contract: contract.contract, owner });
+        const heartbeat = startHeartbeat(db, { id: run.id, token: owner.token }, ctx.clock, ctx.logger);
         const sites = new Map<string, Promise<Site>>();
         let removals: ManifestRemoval[] = [];
         try {
@@ -63,6 +69,7 @@ export function forgetCommand(ctx: CliContext): CommandModule<object, Args> {
             },
           });
         } finally {
+          await heartbeat.stop();
           await Promise.all([...sites.values()].map((p) => p.then((s) => s.close()).catch(() => undefined)));
         }
         const left = removals.filter((r) => r.outcome === 'locked' || r.outcome === 'failed');

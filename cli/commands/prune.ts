@@ -58,6 +58,7 @@ export function pruneCommand(ctx: CliContext): CommandModule<object, Args> {
             staged: await stagedPacks(ctx, repositories),
             actor: auditActor(ctx),
             logger: ctx.logger,
+            clock: ctx.clock,
           });
           const refused = report.sites.some((s) => s.problems.length > 0);
           if (report.failed.length > 0) ctx.exitCode = report.sites.length === 0 ? EXIT_FAILURE : EXIT_PARTIAL;

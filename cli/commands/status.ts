@@ -1,9 +1,15 @@
 // `georep status`: per registered site, the newest snapshot committed there (catalog), its age,
 // the snapshots it is behind on and why; what waits in local staging; and the daemon's jobs that
 // need an eye: unfinished ones that failed before (waiting out a backoff: a catch-up to a site
-// that is down), and those that failed for good within the last day.
+// that is down), and those that failed for good within the last day; and the runs an operator must
+// see: every unfinished one, with whether its process is alive (catalog/run-liveness.ts: `stale`
+// ones prune stops waiting for), and those prune ended as abandoned within the last day.
 import type { CommandModule } from 'yargs';
 import { listJobs, recentFailedJobs, type Job } from '../../catalog/queries/jobs.ts';
+import { dbNow } from '../../catalog/clock.ts';
+import { listUnfinishedRuns, recentAbandonedRuns, type Run } from '../../catalog/queries/runs.ts';
+import { judgeRun } from '../../catalog/run-liveness.ts';
+import { pidAlive, thisProcess } from '../../catalog/run-owner.ts';
 import { listSites } from '../../catalog/queries/sites.ts';
 import { listSnapshotStates } from '../../catalog/queries/snapshots.ts';
 import { listPending, stagedBytes } from '../../replicator/ship/staging.ts';
@@ -48,6 +54,40 @@ const jobStatus = (j: Job): JobStatus => ({
   error: j.lastError,
 });
 
+interface RunStatus {
+  id: number;
+  kind: string;
+  contract: string | null;
+  startedAt: string;
+  /** running: its process is taken for alive; stale: no longer (prune ends snapshot/ship ones); abandoned: ended so by prune. */
+  state: 'running' | 'stale' | 'abandoned';
+  owner: { host: string; pid: number } | null;
+  /** Its last heartbeat (or start, for a run from before heartbeats). */
+  lastSign: string;
+  /** Why it counts as alive, or why not. */
+  why: string;
+}
+
+const LIVE_BY = { own: 'this process', 'pid-alive': 'process alive on this host', heartbeat: 'heartbeat fresh' } as const;
+
+function runStatus(run: Run, now: Date): RunStatus {
+  const base = {
+    id: run.id,
+    kind: run.kind,
+    contract: run.contract,
+    startedAt: run.startedAt.toISOString(),
+    owner: run.owner === null ? null : { host: run.owner.host, pid: run.owner.pid },
+  };
+  if (run.outcome === 'abandoned') {
+    const said = (run.details.abandoned ?? {}) as { why?: string; lastSign?: string };
+    return { ...base, state: 'abandoned', lastSign: said.lastSign ?? '-', why: said.why ?? '-' };
+  }
+  const v = judgeRun(run, { now, self: thisProcess(), pidAlive });
+  return v.state === 'live'
+    ? { ...base, state: 'running', lastSign: v.lastSign.toISOString(), why: LIVE_BY[v.why] }
+    : { ...base, state: 'stale', lastSign: v.lastSign.toISOString(), why: v.why };
+}
+
 interface StagingStatus {
   repository: string;
   pendingSnapshots: string[];
@@ -63,7 +103,10 @@ export function statusCommand(ctx: CliContext): CommandModule<object, Args> {
     handler: async (args) => {
       const now = ctx.clock.nowMs();
       let jobs: JobStatus[] = [];
+      let runs: RunStatus[] = [];
       const sites = await withCatalog(ctx, async (db) => {
+        const dbTime = await dbNow(db);
+        runs = [...(await listUnfinishedRuns(db)), ...(await recentAbandonedRuns(db, DAY_MS))].map((r) => runStatus(r, dbTime));
         // Unfinished jobs that failed before (backing off), and recent failures: what an operator must see.
         const open = (await listJobs(db, { states: ['pending', 'running'] })).filter((j) => j.lastError !== null);
         jobs = [...open, ...(await recentFailedJobs(db, DAY_MS))].map(jobStatus);
@@ -100,7 +143,7 @@ export function statusCommand(ctx: CliContext): CommandModule<object, Args> {
         }
       }
       if (args.json) {
-        printJson(ctx, { sites, staging, jobs });
+        printJson(ctx, { sites, staging, jobs, runs });
         return;
       }
       if (sites.length === 0) print(ctx, 'no sites registered; georep site add registers one');
@@ -134,6 +177,24 @@ export function statusCommand(ctx: CliContext): CommandModule<object, Args> {
               String(j.attempts),
               j.state === 'pending' ? (j.notBefore ?? 'now') : '-',
               j.error ?? '-',
+            ]),
+          ),
+        );
+      }
+      if (runs.length > 0) {
+        print(ctx, 'runs unfinished, or abandoned within a day (prune waits only for running snapshot/ship runs):');
+        print(
+          ctx,
+          formatTable(
+            ['run', 'kind', 'state', 'started', 'owner', 'last sign of life', 'why'],
+            runs.map((r) => [
+              String(r.id),
+              r.kind,
+              r.state,
+              r.startedAt,
+              r.owner === null ? '-' : `${r.owner.host} pid ${r.owner.pid}`,
+              r.lastSign,
+              r.why,
             ]),
           ),
         );

@@ -15,6 +15,8 @@ import {
   type ClaimedJob,
 } from '../../catalog/queries/jobs.ts';
 import { finishRun, startRun, type RunOutcome } from '../../catalog/queries/runs.ts';
+import { startHeartbeat } from '../../catalog/run-heartbeat.ts';
+import { thisProcess } from '../../catalog/run-owner.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { backoffMs, CATCH_UP_ATTEMPTS, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
@@ -139,12 +141,18 @@ export class Daemon {
   private async execute(job: ClaimedJob, abort: AbortController): Promise<JobEnd> {
     const log = this.o.logger.child({ job: job.id, contract: job.contract, kind: job.kind, attempt: job.attempts });
     log.info('job started');
+    // The job's run has an owner and a heartbeat like a command's (catalog/run-liveness.ts): a
+    // daemon SIGKILLed mid-job leaves it open, and prune must be able to tell it is gone. The
+    // lease is not used for that: a fenced daemon's in-process command may still be running.
+    const owner = thisProcess();
     const run = await startRun(this.o.db, {
       kind: job.kind,
       contract: job.contract,
       jobId: job.id,
       details: { owner: this.o.owner, attempt: job.attempts },
+      owner,
     });
+    const alive = startHeartbeat(this.o.db, { id: run.id, token: owner.token }, this.o.clock, log);
     const heartbeat = this.heartbeat(job, abort, log);
     let result: JobResult;
     try {
@@ -154,12 +162,14 @@ export class Daemon {
     } finally {
       abort.abort(new Error('job finished'));
       await heartbeat;
+      await alive.stop();
     }
     const end = await this.conclude(job, result, log);
     const outcome: RunOutcome =
       end === 'done' ? (result.ok && result.behind !== undefined ? 'partial' : 'succeeded') : end === 'fenced' || end === 'released' ? 'cancelled' : 'failed';
     const said = result.ok ? (result.behind === undefined ? {} : { behind: result.behind }) : { error: result.error };
-    await finishRun(this.o.db, run.id, outcome, { end, ...said });
+    if (alive.lost) log.error({ run: run.id }, 'the job\'s run was declared abandoned while it ran');
+    else await finishRun(this.o.db, run.id, outcome, { end, ...said });
     (end === 'done' && outcome === 'succeeded' ? log.info.bind(log) : log.warn.bind(log))({ end, ...said }, 'job ended');
     this.ended.push({ job, end });
     this.o.onJobEnded?.(job, end);

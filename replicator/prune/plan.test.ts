@@ -49,8 +49,8 @@ describe('planSite', () => {
 
   it('waits for the oldest open writer run that started at or before the mark', () => {
     const runs = [
-      { id: 7, kind: 'snapshot', startedAt: at(26) },
-      { id: 9, kind: 'ship', startedAt: at(10) },
+      { id: 7, kind: 'snapshot', startedAt: at(26), heartbeatAt: null, owner: null },
+      { id: 9, kind: 'ship', startedAt: at(10), heartbeatAt: null, owner: null },
     ];
     const blocked = planSite(input({ marks: [mark('b', 25)], runs }));
     expect(blocked.find((d) => d.pack === id('b'))).toMatchObject({ action: 'wait', reason: { kind: 'run', run: { id: 7 } } });

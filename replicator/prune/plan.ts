@@ -17,7 +17,7 @@ export type Decision =
 
 export type WaitReason =
   | { kind: 'grace'; dueAt: Date }
-  /** A snapshot or ship run that started before the mark is unfinished: it may still use the pack. */
+  /** A snapshot or ship run that started before the mark is unfinished and alive (catalog/run-liveness.ts): it may still use the pack. */
   | { kind: 'run'; run: OpenRun }
   /** The site's repository could not be read in full: nothing can be proven unused there. */
   | { kind: 'damaged' }

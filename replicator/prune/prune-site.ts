@@ -1,5 +1,6 @@
 // One prune run at one site, in the order that makes it safe against a backup running meanwhile:
 //   1. read the marks and the unfinished snapshot/ship runs (catalog), and the database clock;
+//      runs whose process is taken for gone (abandoned: catalog/run-liveness.ts) are not waited for;
 //   2. only then read the site: listing, index, every manifest, and walk the trees;
 //   3. decide (plan.ts), then act: unmark what is referenced again, mark what is newly
 //      unreferenced, delete what is due (Object Lock and budget checked per pack), and rewrite the
@@ -26,6 +27,7 @@ import type { Repository } from '../../repository/repository.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { NotFoundError, ObjectLockedError } from '../../sites/errors.ts';
 import type { DeleteBudget } from './budget.ts';
+import { splitRuns, type RunJudge } from './live-runs.ts';
 import { planSite, type Decision } from './plan.ts';
 import { findReferences } from './references.ts';
 import { lockedUntil } from './retention.ts';
@@ -71,6 +73,7 @@ export interface PruneSiteOptions {
   actor: string;
   logger: Logger;
   dbNow: () => Promise<Date>;
+  judge: RunJudge;
 }
 
 export async function pruneSite(options: PruneSiteOptions): Promise<SitePruneReport> {
@@ -78,8 +81,11 @@ export async function pruneSite(options: PruneSiteOptions): Promise<SitePruneRep
   const repository = repo.config.id;
   if (apply) await attachRepository(db, site, repository);
   const marks = await listMarks(db, site, repository);
-  const runs = await unfinishedWriterRuns(db);
+  const open = await unfinishedWriterRuns(db);
   const now = await options.dbNow();
+  // Abandoned runs (their process gone: catalog/run-liveness.ts) are not waited for; prune()
+  // ended those it found at its start, one gone stale since then is ended by the next prune.
+  const runs = splitRuns(open, now, options.judge).live;
 
   const contents = await readSiteContents(repo);
   const live = new Set(marks.filter((m) => m.deletedAt === null).map((m) => m.pack));

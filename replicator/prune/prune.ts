@@ -4,12 +4,16 @@
 // unmark, delete and index rewrite is in the audit log; without it nothing is written anywhere.
 import { dbNow } from '../../catalog/clock.ts';
 import type { CatalogDb } from '../../catalog/db.ts';
+import { startHeartbeat } from '../../catalog/run-heartbeat.ts';
+import { thisProcess } from '../../catalog/run-owner.ts';
+import type { Clock } from '../../core/clock.ts';
 import { finishRun, startRun, type RunOutcome } from '../../catalog/queries/runs.ts';
 import { describeError, GeorepError, UsageError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { DeleteBudget, type BudgetLimits } from './budget.ts';
+import { abandonStaleRuns, localJudge, type AbandonedRun, type RunJudge } from './live-runs.ts';
 import { pruneSite, type SitePruneReport } from './prune-site.ts';
 
 /** Default grace: longer than the longest snapshot or ship run is expected to take. */
@@ -41,6 +45,10 @@ export interface PruneOptions {
    * touching the recorded times of marks and runs.
    */
   dbNow?: (db: CatalogDb) => Promise<Date>;
+  /** Who judges whether a run's process is alive (catalog/run-liveness.ts); default this process. */
+  judge?: RunJudge;
+  /** Paces the heartbeat of prune's own run (catalog/run-heartbeat.ts). */
+  clock: Clock;
 }
 
 export interface SiteFailure {
@@ -54,6 +62,8 @@ export interface PruneReport {
   /** The database clock's now at the start. */
   now: Date;
   graceMs: number;
+  /** Unfinished snapshot/ship runs taken for abandoned: no longer waited for (ended when applying). */
+  abandonedRuns: AbandonedRun[];
   sites: SitePruneReport[];
   failed: SiteFailure[];
   /** Some due packs were left for a later run. */
@@ -71,10 +81,25 @@ export async function prune(options: PruneOptions): Promise<PruneReport> {
   const { db, apply } = options;
   const clockOf = options.dbNow ?? dbNow;
   const now = await clockOf(db);
-  const run = apply ? await startRun(db, { kind: 'prune', details: { graceMs, budget: options.budget ?? {} } }) : null;
+  // Prune's own run has an owner and a heartbeat like any, so status tells a long prune from a dead one.
+  const owner = thisProcess();
+  const run = apply ? await startRun(db, { kind: 'prune', details: { graceMs, budget: options.budget ?? {} }, owner }) : null;
+  const heartbeat = run === null ? null : startHeartbeat(db, { id: run.id, token: owner.token }, options.clock, options.logger);
   const budget = new DeleteBudget(options.budget ?? {});
-  const report: PruneReport = { apply, runId: run?.id ?? null, now, graceMs, sites: [], failed: [], budgetExhausted: false, deleted: { packs: 0, bytes: 0 } };
+  const judge = options.judge ?? localJudge();
+  const report: PruneReport = {
+    apply,
+    runId: run?.id ?? null,
+    now,
+    graceMs,
+    abandonedRuns: [],
+    sites: [],
+    failed: [],
+    budgetExhausted: false,
+    deleted: { packs: 0, bytes: 0 },
+  };
   try {
+    report.abandonedRuns = await abandonStaleRuns(db, { now, judge, apply, runId: report.runId, actor: options.actor });
     for (const input of options.sites) {
       try {
         if (input.repo === undefined) throw input.error ?? new Error('the site could not be opened');
@@ -91,6 +116,7 @@ export async function prune(options: PruneOptions): Promise<PruneReport> {
             actor: options.actor,
             logger: options.logger,
             dbNow: () => clockOf(db),
+            judge,
           }),
         );
       } catch (err) {
@@ -108,7 +134,8 @@ export async function prune(options: PruneOptions): Promise<PruneReport> {
         }
       }
     }
-    if (run !== null) await finishRun(db, run.id, outcomeOf(report), summaryOf(report));
+    await heartbeat?.stop();
+    if (run !== null && heartbeat?.lost !== true) await finishRun(db, run.id, outcomeOf(report), summaryOf(report));
   }
   return report;
 }
@@ -122,6 +149,7 @@ function outcomeOf(report: PruneReport): RunOutcome {
 function summaryOf(report: PruneReport): Record<string, unknown> {
   return {
     sites: report.sites.map((s) => s.site),
+    abandonedRuns: report.abandonedRuns.filter((a) => a.ended).map((a) => a.run.id),
     failed: report.failed.map((f) => f.site),
     deleted: report.deleted,
     budgetExhausted: report.budgetExhausted,
