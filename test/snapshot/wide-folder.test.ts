@@ -3,8 +3,9 @@
 // 16 MiB case is measured by hand, docs/ARCHITECTURE.md), then the real CLI reads it: ls, restore,
 // diff, deep verify. An incremental snapshot stores only the pages that changed, and after the
 // first snapshot is forgotten, deleting every pack prune's reachability walk does not reference
-// still leaves the second restorable and clean: every page blob is reachable.
-import { mkdir, mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+// still leaves the second restorable and clean: every page blob is reachable. A damaged page is
+// found by the deep scrub and charged to its own pack.
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,5 +140,20 @@ describe('a folder wider than one tree blob', () => {
     expect(scrub.findings.filter((f) => f.kind !== 'unexpected')).toEqual([]);
     expect(scrub.notes.join('\n')).toContain('walked 1 snapshots');
     expect(scrub.complete).toBe(true);
+
+    // A damaged page is found, and charged to the pack that holds it (the copy repair replaces),
+    // not to the page list's pack.
+    const holdsPage = (p: { blobs: { id: Hex64 }[] }): boolean => p.blobs.some((b) => feed2.pages.includes(b.id));
+    const listPack = index.lookup(feed2.id)!.pack;
+    const pagePack = [...index.packs()].find((p) => p.id !== listPack && refs.referenced.has(p.id) && holdsPage(p))!;
+    expect(pagePack).toBeDefined();
+    const file = path.join(siteDir, repo.packKey(pagePack.id));
+    const bytes = await readFile(file);
+    bytes[pagePack.blobs.find((b) => feed2.pages.includes(b.id))!.offset + 5]! ^= 0xff;
+    await writeFile(file, bytes);
+    const damaged = await scrubSite({ name: 'wide', site, level: 'deep', expected: { packs: new Map(), snapshots: new Set([second.id]) }, deep: { from: repo } });
+    const corrupt = damaged.findings.filter((f) => f.kind === 'corrupt');
+    expect(corrupt.map((f) => f.key)).toContain(repo.packKey(pagePack.id));
+    expect(corrupt.map((f) => f.key)).not.toContain(repo.packKey(listPack));
   }, 120_000);
 });
