@@ -13,7 +13,7 @@ import { MIN_KDF } from './keyfile.ts';
 import { PackWriter } from './pack/writer.ts';
 import { Repository } from './repository.ts';
 import { decodeTree, encodeTree } from './tree.ts';
-import { decodePageList, encodePageList, isPageList, MAX_TREE_PAGES, storeTree } from './tree-pages.ts';
+import { decodePageList, encodePageList, isPageList, MAX_TREE_PAGES, nameHash, storeTree } from './tree-pages.ts';
 import type { Hex64, TreeNode } from './types.ts';
 
 const dirs: string[] = [];
@@ -107,6 +107,21 @@ describe('wide trees: writing', () => {
     expect(fresh.length).toBeGreaterThanOrEqual(1);
     expect(fresh.length).toBeLessThanOrEqual(2);
     expect(second.nodes.length).toBe(3001);
+  });
+
+  it('names crafted to hash to a cut still give pages of at least a quarter of the average', async () => {
+    const w = await world();
+    const crafted: TreeNode[] = [];
+    for (let i = 0; crafted.length < 600; i++) {
+      const name = `x${i}`;
+      if ((nameHash(Buffer.from(name)) & 15) === 0) crafted.push(file(name));
+    }
+    const tree = await w.reader.readTree(await storeTree(crafted, w.put, SMALL));
+    expect(tree.nodes.length).toBe(600);
+    const sizes: number[] = [];
+    for await (const page of w.reader.treePages(w.repo.key.blobId(encodePageList(tree.pages!)))) sizes.push(page.length);
+    expect(sizes.slice(0, -1).every((n) => n >= 4)).toBe(true);
+    expect(sizes.length).toBeLessThanOrEqual(150);
   });
 
   it('refuses what no reader would accept: a duplicate name, a node alone over the bound', async () => {

@@ -4,8 +4,8 @@
 // stays within the bound, so neither writer nor reader ever allocates more than one page's bytes
 // at a time, and each page is authenticated like any tree blob.
 //
-// Pages are cut where a node's name hashes to a marker (content-defined) or where the next node
-// would not fit, so inserting one file changes the page it lands in (and the list), not every page
+// Pages are cut where a node's name hashes to a marker (content-defined, once the page holds a
+// quarter of the average) or where the next node would not fit, so inserting one file changes the page it lands in (and the list), not every page
 // after it: an incremental snapshot of a wide folder stores a page, not the folder.
 //
 // Readers check what the writer promises: 2 to MAX_TREE_PAGES distinct page ids, each a tree blob
@@ -77,7 +77,11 @@ export async function storeTree(
   options: PageOptions = {},
 ): Promise<Hex64> {
   const max = options.maxBlobBytes ?? MAX_TREE_BYTES;
-  const mask = (1 << (options.cutBits ?? DEFAULT_CUT_BITS)) - 1;
+  const bits = options.cutBits ?? DEFAULT_CUT_BITS;
+  const mask = (1 << bits) - 1;
+  // No cut by hash before a page holds a quarter of the average: names crafted to hash to a cut
+  // (easy, 1 in 2^bits) cannot make one page per file and run a folder into MAX_TREE_PAGES.
+  const minNodes = 1 << Math.max(0, bits - 2);
   const sorted = [...nodes].sort((a, b) => Buffer.compare(a.name, b.name));
   // `{"nodes":[` + `]}` around the nodes, one comma between two.
   const frame = 12;
@@ -97,7 +101,7 @@ export async function storeTree(
       size = frame - 1;
     }
     size += bytes;
-    if (i + 1 < sorted.length && (nameHash(node.name) & mask) === 0) {
+    if (i + 1 < sorted.length && i + 1 - start >= minNodes && (nameHash(node.name) & mask) === 0) {
       pages.push(await put(encodeNodes(sorted.slice(start, i + 1), max)));
       start = i + 1;
       size = frame - 1;
@@ -112,7 +116,7 @@ export async function storeTree(
 }
 
 // FNV-1a: cheap, stable across versions (it decides which blobs an unchanged folder reuses).
-function nameHash(name: Buffer): number {
+export function nameHash(name: Buffer): number {
   let h = 0x811c9dc5;
   for (const b of name) h = Math.imul(h ^ b, 0x01000193);
   return h >>> 0;
