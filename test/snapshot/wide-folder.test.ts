@@ -1,10 +1,10 @@
 // A folder too wide for one tree blob, end to end at a file:// site: snapshot (library, with the
 // tree blob bound lowered to 16 KiB so that 6,000 files make ~100 pages in seconds; the full-scale
 // 16 MiB case is measured by hand, docs/ARCHITECTURE.md), then the real CLI reads it: ls, restore,
-// diff, deep verify. An incremental snapshot stores only the pages that changed, and after the
-// first snapshot is forgotten, deleting every pack prune's reachability walk does not reference
-// still leaves the second restorable and clean: every page blob is reachable. A damaged page is
-// found by the deep scrub and charged to its own pack.
+// diff; then the drill's check of a restored folder and the deep scrub. An incremental snapshot
+// stores only the pages that changed, and after the first snapshot is forgotten, deleting every
+// pack prune's reachability walk does not reference still leaves the second restorable and clean:
+// every page blob is reachable. A damaged page is found and charged to its own pack.
 import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { findReferences } from '../../replicator/prune/references.ts';
 import { readSiteContents } from '../../replicator/prune/site-read.ts';
 import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
+import { checkRestoredTree } from '../../verifier/drill/check-tree.ts';
 import { scrubSite } from '../../verifier/scrub/scrub-site.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { describeTree, treeDifferences } from '../fixtures/compare-trees.ts';
@@ -81,7 +82,7 @@ afterAll(async () => {
 });
 
 describe('a folder wider than one tree blob', () => {
-  it('round-trips through snapshot, ls, restore, an incremental snapshot, diff, prune reachability and deep verify', async () => {
+  it('round-trips through snapshot, ls, restore, an incremental snapshot, diff, prune reachability, drill check and deep verify', async () => {
     const src = path.join(dir, 'src');
     const first = await snapshot(src, null);
     const feed1 = await feedTree(first.root);
@@ -132,6 +133,14 @@ describe('a folder wider than one tree blob', () => {
     await cli(['restore', second.id, '--to', out2]);
     expect(treeDifferences(await describeTree(src), await describeTree(out2))).toEqual([]);
     expect((await readdir(path.join(out2, 'feed'))).length).toBe(FILES);
+    // The drill's check of a restored folder reads the paged tree too, and catches an extra file.
+    const reader = new BlobReader(repo, index);
+    const drill = await checkRestoredTree({ reader, index, key: repo.key, tree: second.root, root: out2 });
+    expect(drill.failures).toEqual([]);
+    expect(drill.files).toBe(FILES + 1);
+    await writeFile(path.join(out2, 'feed', 'stray.json'), '');
+    const stray = await checkRestoredTree({ reader, index, key: repo.key, tree: second.root, root: out2 });
+    expect(stray.failures.map((f) => `${f.path}: ${f.message}`)).toEqual(['feed/stray.json: is not in the snapshot']);
 
     // Deep verify (the scrub `georep verify --level deep` runs per site) walks and authenticates
     // every page. The catalog expects nothing here, so only what the content proves is asserted.
