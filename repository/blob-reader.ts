@@ -6,6 +6,7 @@ import { FormatError, IntegrityError } from './errors.ts';
 import { openBlob, parseTrailer, TRAILER_SIZE } from './pack/reader.ts';
 import type { Repository } from './repository.ts';
 import { decodeTree } from './tree.ts';
+import { decodePageList, isPageList, readPages } from './tree-pages.ts';
 import type { Hex64, PackEntry, Tree } from './types.ts';
 
 /** Raw bytes of a pack span and what opening its blobs elsewhere needs. Nothing is decrypted. */
@@ -49,7 +50,38 @@ export class BlobReader {
     return plain!;
   }
 
+  /**
+   * The tree `id`, with every node of a wide tree (its pages read one at a time, each checked;
+   * tree-pages.ts) and `pages` set for one. A blob that is not a tree blob is a FormatError.
+   */
   async readTree(id: Hex64): Promise<Tree> {
+    const { bytes, where } = await this.readTreeBlob(id);
+    if (!isPageList(bytes)) return decodeTree(bytes, where);
+    const pages = decodePageList(bytes, where, id);
+    const nodes: Tree['nodes'] = [];
+    for await (const page of this.readTreePages(pages, where)) for (const node of page) nodes.push(node);
+    return { nodes, pages };
+  }
+
+  /**
+   * The nodes of the tree `id` a page at a time (a plain tree is one page), so a walker that does
+   * not need the whole directory at once holds one page of it.
+   */
+  async *treePages(id: Hex64): AsyncGenerator<Tree['nodes']> {
+    const { bytes, where } = await this.readTreeBlob(id);
+    if (!isPageList(bytes)) {
+      yield decodeTree(bytes, where).nodes;
+      return;
+    }
+    yield* this.readTreePages(decodePageList(bytes, where, id), where);
+  }
+
+  private readTreePages(pages: Hex64[], where: string): AsyncGenerator<Tree['nodes']> {
+    return readPages(pages, (page) => this.readTreeBlob(page), decodeTree, where);
+  }
+
+  /** The plaintext of tree blob `id` and its name for messages; a FormatError if it is a data blob. */
+  private async readTreeBlob(id: Hex64): Promise<{ bytes: Buffer; where: string }> {
     const location = this.index.lookup(id);
     if (location !== undefined && location.entry.type !== 'tree') {
       throw new FormatError(`blob ${id} is a ${location.entry.type} blob, not a tree`, {
@@ -57,7 +89,7 @@ export class BlobReader {
       });
     }
     const where = location === undefined ? `blob ${id}` : `${this.repo.packObjectName(location.pack)} blob ${id}`;
-    return decodeTree(await this.readBlob(id), where);
+    return { bytes: await this.readBlob(id), where };
   }
 
   /**

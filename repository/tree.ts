@@ -16,7 +16,14 @@ const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
  * tree-node.ts) or a tree over 16 MiB: readers would refuse it.
  */
 export function encodeTree(tree: Tree): Buffer {
-  const nodes = [...tree.nodes].sort((a, b) => Buffer.compare(a.name, b.name));
+  return encodeNodes([...tree.nodes].sort((a, b) => Buffer.compare(a.name, b.name)), MAX_TREE_BYTES);
+}
+
+/**
+ * The canonical bytes of a tree of `nodes`, already sorted by name: as encodeTree, with `max` as
+ * the bound (a page of a wide tree, tree-pages.ts, is bounded like any tree).
+ */
+export function encodeNodes(nodes: readonly TreeNode[], max: number): Buffer {
   const parts: string[] = [];
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i]!;
@@ -26,8 +33,13 @@ export function encodeTree(tree: Tree): Buffer {
     parts.push(encodeNode(node));
   }
   const bytes = Buffer.from(`{"nodes":[${parts.join(',')}]}`, 'utf8');
-  if (bytes.length > MAX_TREE_BYTES) throw new RangeError(`tree of ${nodes.length} nodes is over ${MAX_TREE_BYTES} bytes`);
+  if (bytes.length > max) throw new RangeError(`tree of ${nodes.length} nodes is over ${max} bytes`);
   return bytes;
+}
+
+/** The length of `node`'s encoding inside a tree (the encoding is ASCII: base64, digits, hex). */
+export function nodeBytes(node: TreeNode): number {
+  return encodeNode(node).length;
 }
 
 function encodeNode(n: TreeNode): string {

@@ -54,6 +54,12 @@ export interface TreeNode {
 
 export interface Tree {
   nodes: TreeNode[];
+  /**
+   * When the directory is wide (FORMAT.md section 6.1): the ids of the page blobs holding its
+   * nodes, in order (the tree's own id is then its page list). Walkers that account for blobs
+   * (ship, prune, verify, repair) must count these too.
+   */
+  pages?: Hex64[];
 }
 
 export interface SnapshotSummary {

@@ -1,5 +1,5 @@
 // Which packs a snapshot needs: every pack holding one of its blobs, tree blobs included. Found by
-// walking the snapshot's trees (each distinct subtree once) and looking every blob id up in the
+// walking the snapshot's trees (each distinct subtree once, a wide folder's pages included) and looking every blob id up in the
 // index. A blob the index does not know is an error: the manifest would name something no site
 // could serve, and shipping it would commit a damaged snapshot.
 import { IntegrityError } from '../../repository/errors.ts';
@@ -28,7 +28,9 @@ export async function neededPacks(
     if (seen.has(tree)) return;
     seen.add(tree);
     need(tree, 'tree');
-    const { nodes } = await limit.run(() => reader.readTree(tree));
+    const { nodes, pages } = await limit.run(() => reader.readTree(tree));
+    // A wide folder's pages are blobs of the snapshot too: without them it could not be read.
+    for (const page of pages ?? []) need(page, 'tree page');
     const subtrees: Promise<void>[] = [];
     for (const node of nodes) {
       for (const blob of node.content ?? []) need(blob, 'blob');

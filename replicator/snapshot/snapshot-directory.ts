@@ -12,6 +12,7 @@ import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
 import { freeNow } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
+import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
 import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts';
 
@@ -30,6 +31,8 @@ export interface SnapshotDirectoryOptions {
   parent?: Hex64 | null;
   program: string;
   workers?: number;
+  /** Lowers the bound of one tree blob, so that tests can page folders of a few thousand files. */
+  treePages?: PageOptions;
   onProgress?(stats: Readonly<WalkStats>, current: string): void;
 }
 
@@ -61,7 +64,7 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
     freeNow(bytes.buffer);
   };
 
-  const trees = new TreeStore(repo, index, storePack);
+  const trees = new TreeStore(repo, index, storePack, options.treePages);
   const known = KnownFilter.forCount(index.blobCount);
   for (const pack of index.packs()) for (const blob of pack.blobs) known.add(blob.id);
   const pool = new ChunkerPool(

@@ -8,6 +8,7 @@ import { encodeIndex, type MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription, SnapshotManifest, SnapshotSource, TreeNode } from '../../repository/types.ts';
 import { StreamChunker, type ChunkedStream } from './stream-chunker.ts';
+import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
 
 export interface StreamSnapshotOptions {
@@ -15,6 +16,8 @@ export interface StreamSnapshotOptions {
   /** The repository's index, loaded; new packs are added to it as they are stored. */
   index: MasterIndex;
   clock: Clock;
+  /** Lowers the bound of one tree blob, so that tests can page folders of a few thousand entries. */
+  treePages?: PageOptions;
 }
 
 export interface ManifestFields {
@@ -58,7 +61,7 @@ export class StreamSnapshot {
       index.addPack(description);
       gcHint.allocated(bytes.byteLength);
     };
-    this.trees = new TreeStore(repo, index, storePack);
+    this.trees = new TreeStore(repo, index, storePack, options.treePages);
     this.chunker = new StreamChunker({
       key: repo.key,
       chunker: repo.config.chunker,

@@ -2,6 +2,7 @@
 // once all its files are chunked and all its subdirectories have trees. Files are handed to the
 // chunking workers as they are met (bounded), so work flows across directory boundaries.
 import { lstat, readdir, readlink } from 'node:fs/promises';
+import { GeorepError } from '../../core/errors.ts';
 import type { BigIntStats } from 'node:fs';
 import type { Hex64, NodeType, TreeNode } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
@@ -122,7 +123,21 @@ export class TreeBuilder {
       }
     }
     const nodes = (await Promise.all(pending)).filter((n): n is TreeNode => n !== undefined);
-    return this.deps.storeTree(nodes);
+    return this.storeTree(dir, nodes);
+  }
+
+  // A wide folder is stored as pages (repository/tree-pages.ts); what still cannot be stored (one
+  // node over the 16 MiB tree bound: a file of ~250,000 chunks) fails naming the folder.
+  private async storeTree(dir: Buffer, nodes: TreeNode[]): Promise<Hex64> {
+    try {
+      return await this.deps.storeTree(nodes);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      throw new GeorepError('SNAPSHOT_TREE_TOO_LARGE', `folder ${JSON.stringify(dir.toString())} (${nodes.length} entries) cannot be stored as a tree: ${err.message}`, {
+        hint: 'a file of that many chunks (~250 GiB at the default 1 MiB average) cannot be described yet; keep such files in a repository made with a larger --chunk-avg',
+        cause: err,
+      });
+    }
   }
 
   private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats): Promise<TreeNode | undefined> {

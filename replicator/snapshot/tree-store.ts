@@ -1,9 +1,10 @@
-// Tree blobs are small and made on the main thread; they go to tree packs of their own.
+// Tree blobs are small and made on the main thread; they go to tree packs of their own. A wide
+// directory's tree is several blobs (its pages and their list, repository/tree-pages.ts).
 import { compressForStorage } from '../../repository/compress.ts';
 import type { MasterIndex } from '../../repository/index.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Repository } from '../../repository/repository.ts';
-import { encodeTree } from '../../repository/tree.ts';
+import { storeTree, type PageOptions } from '../../repository/tree-pages.ts';
 import type { Hex64, PackDescription, TreeNode } from '../../repository/types.ts';
 
 export type StorePack = (bytes: Uint8Array, description: PackDescription) => Promise<void>;
@@ -15,11 +16,14 @@ export class TreeStore {
   private readonly repo: Repository;
   private readonly index: MasterIndex;
   private readonly storePack: StorePack;
+  private readonly pages: PageOptions;
 
-  constructor(repo: Repository, index: MasterIndex, storePack: StorePack) {
+  /** `pages` lowers the bound of one tree blob (tests of wide folders); FORMAT.md's by default. */
+  constructor(repo: Repository, index: MasterIndex, storePack: StorePack, pages: PageOptions = {}) {
     this.repo = repo;
     this.index = index;
     this.storePack = storePack;
+    this.pages = pages;
     this.writer = new PackWriter(repo.key, 'tree');
   }
 
@@ -27,9 +31,15 @@ export class TreeStore {
     return this.claimed.has(id);
   }
 
-  /** Encodes and stores one directory (once per run and repository); returns its blob id. */
-  async store(nodes: TreeNode[]): Promise<Hex64> {
-    const bytes = encodeTree({ nodes });
+  /**
+   * Encodes and stores one directory (each blob once per run and repository); returns its tree id.
+   * Throws RangeError for nodes no reader would accept.
+   */
+  store(nodes: TreeNode[]): Promise<Hex64> {
+    return storeTree(nodes, (bytes) => Promise.resolve(this.put(bytes)), this.pages);
+  }
+
+  private put(bytes: Buffer): Hex64 {
     const id = this.repo.key.blobId(bytes);
     if (this.claimed.has(id) || this.index.has(id)) return id;
     this.claimed.add(id);

@@ -75,7 +75,9 @@ async function healFrom(source: Source, input: HealManifestInput, targetIndex: M
     if (seen.has(tree)) return;
     seen.add(tree);
     need(tree);
-    for (const node of (await reader.readTree(tree)).nodes) {
+    const { nodes, pages } = await reader.readTree(tree);
+    for (const page of pages ?? []) need(page);
+    for (const node of nodes) {
       for (const blob of node.content ?? []) need(blob);
       if (node.subtree !== undefined) await visit(node.subtree);
     }

@@ -62,12 +62,16 @@ export async function walkManifests(input: WalkInput): Promise<void> {
         // Not found: the pack is not here, which the presence check below reports.
         if (!read.ok) return;
         nodes = read.value.nodes;
+        // A wide folder's pages (read and authenticated above) are needed like the list.
+        for (const page of read.value.pages ?? []) need(page);
         treesRead++;
       } catch (err) {
         if (!(err instanceof IntegrityError || err instanceof FormatError)) throw err;
-        if (!reported.has(key)) {
-          reported.add(key);
-          scrub.findings.push({ key, kind: 'corrupt', detail: `tree blob ${tree} cannot be read: ${describeError(err)}` });
+        // A bad page of a wide folder names its own pack: that is the copy to replace.
+        const bad = err.object?.startsWith('data/') === true ? err.object.split(' ')[0]! : key;
+        if (!reported.has(bad)) {
+          reported.add(bad);
+          scrub.findings.push({ key: bad, kind: 'corrupt', detail: `tree blob ${tree} cannot be read: ${describeError(err)}` });
         }
         return;
       }

@@ -3,10 +3,10 @@
 // complete (and stored) as soon as a path outside it arrives: only the folders on the current path
 // are open, each holding the nodes of its direct children so far. Memory is the widest folder on
 // the path (a flat bucket of n objects still holds n root nodes until the end), never the bucket.
-// A tree is at most MAX_TREE_BYTES (16 MiB, FORMAT.md): a folder of more than about 80,000 objects
-// (a flat bucket) cannot be stored, and is refused by name (code S3_FOLDER_TOO_WIDE).
+// A folder too wide for one tree blob is stored as pages (FORMAT.md section 6.1); only a folder
+// past even that bound (over MAX_TREE_PAGES pages, ~200 million objects) is refused by name
+// (code S3_FOLDER_TOO_WIDE).
 import { GeorepError } from '../../../core/errors.ts';
-import { MAX_TREE_BYTES } from '../../../repository/tree.ts';
 import type { Hex64, TreeNode } from '../../../repository/types.ts';
 
 export type FileNode = Omit<TreeNode, 'name'>;
@@ -61,7 +61,7 @@ export class KeyOrderTree {
       return await this.store(nodes);
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
-      throw new GeorepError('S3_FOLDER_TOO_WIDE', `folder ${JSON.stringify(where === '' ? '(the prefix itself)' : where)} holds ${nodes.length} entries: its tree is over ${MAX_TREE_BYTES} bytes, the most a tree may be`, {
+      throw new GeorepError('S3_FOLDER_TOO_WIDE', `folder ${JSON.stringify(where === '' ? '(the prefix itself)' : where)} holds ${nodes.length} entries and cannot be stored as a tree: ${err.message}`, {
         hint: 'snapshot it as several sources with narrower prefixes (a contract per prefix), or group its keys under sub-prefixes',
         cause: err,
       });

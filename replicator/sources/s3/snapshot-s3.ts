@@ -17,6 +17,7 @@ import { BlobReader } from '../../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../../repository/index.ts';
 import type { Repository } from '../../../repository/repository.ts';
 import { compareKeys, encodeObjectLine, encodeObjectsHeader, OBJECTS_FILE, type ObjectRecord } from '../../../repository/s3-objects.ts';
+import type { PageOptions } from '../../../repository/tree-pages.ts';
 import type { Hex64, SnapshotManifest } from '../../../repository/types.ts';
 import { PermanentError } from '../../../sites/errors.ts';
 import type { BucketReader, ListedObject, ObjectHeaders } from '../../../sites/s3/source-bucket.ts';
@@ -38,6 +39,8 @@ export interface SnapshotS3Options {
   /** The parent snapshot (same source); its unchanged objects are not read again. */
   parent?: { id: Hex64; manifest: SnapshotManifest } | null;
   program: string;
+  /** Lowers the bound of one tree blob, so that tests can page folders of a few thousand objects. */
+  treePages?: PageOptions;
   /** Objects done (reused or read), objects listed so far (the total is unknown until the end), bytes read so far. */
   onProgress?(objectsDone: number, objectsListed: number, bytesRead: number): void;
 }
@@ -86,7 +89,7 @@ interface Done {
 
 export async function snapshotS3(options: SnapshotS3Options): Promise<SnapshotS3Result> {
   const { bucket, prefix } = options;
-  const snapshot = new StreamSnapshot({ repo: options.repo, index: options.index, clock: options.clock });
+  const snapshot = new StreamSnapshot({ repo: options.repo, index: options.index, clock: options.clock, treePages: options.treePages });
   const known = (id: string): boolean => snapshot.isKnown(id as Hex64);
   const parent = await ParentObjects.open(new BlobReader(options.repo, options.index), options.parent, bucket.bucket, prefix);
   const time = BigInt(Date.parse(snapshot.time)) * 1_000_000n;
