@@ -60,7 +60,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
       const password = await readPassword(ctx, { purpose: 'repository password' });
       const source = await openSourceRepository(ctx, targets, password);
       await attachTargets(ctx, source, targets, password);
-      const staging = await openStaging(ctx, await openStagingSite(ctx, source.config.id), targets, password, source);
+      const staging = await openStaging(ctx, await openStagingSite(ctx, source.config.id), source.config.id, targets, password, source);
       const progress = new Progress(ctx.stderr, ctx.clock);
       const started = ctx.clock.nowMs();
       try {
