@@ -28,7 +28,7 @@ import { georepHome } from './home.ts';
 import { packsMarkedAt } from '../catalog/queries/prune-marks.ts';
 import { markedLast, withIndex, withoutMarked } from '../replicator/prune/dedup-marks.ts';
 import { listSnapshots } from '../repository/snapshots.ts';
-import { loadShipIndex } from '../replicator/ship/ship-index.ts';
+import { loadShipIndex, refreshShipIndex } from '../replicator/ship/ship-index.ts';
 import { shipSnapshot } from '../replicator/ship/ship.ts';
 import { recoverStagedPacks } from '../replicator/ship/recover-staging.ts';
 import { releaseStaged } from '../replicator/ship/release.ts';
@@ -60,7 +60,7 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
       const password = await readPassword(ctx, { purpose: 'repository password' });
       const source = await openSourceRepository(ctx, targets, password);
       await attachTargets(ctx, source, targets, password);
-      const staging = await openStaging(ctx, await openStagingSite(ctx, source.config.id), targets, password, source);
+      const staging = await openStaging(ctx, await openStagingSite(ctx, source.config.id), source.config.id, targets, password, source);
       const progress = new Progress(ctx.stderr, ctx.clock);
       const started = ctx.clock.nowMs();
       try {
@@ -79,9 +79,10 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
           targets: specs,
           ...(contract === undefined ? {} : { contract: contract.name }),
         });
-        // Read again: it now holds the index object of the new packs, which goes to every site,
-        // and release needs to know which object describes which pack.
-        const afterwards = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
+        // Listed again: staging now holds the index object of the new packs, which goes to every
+        // site, and release needs to know which object describes which pack. Only objects not
+        // read above are fetched.
+        const afterwards = await refreshShipIndex(loaded, staging.repo, staging.site, live, ctx.logger);
         const shipped = await shipSnapshot({
           snapshotId: result.id,
           staging: staging.repo,

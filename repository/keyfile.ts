@@ -3,10 +3,9 @@
 // password. The KDF parameters are read from the file, which anyone with site access can write,
 // so they are bounded both ways: too low is a weak key, too high a denial of service.
 import { randomBytes } from 'node:crypto';
-import { argon2id } from 'hash-wasm';
-import { collectNow } from '../core/gc.ts';
 import { UsageError } from '../core/errors.ts';
 import { NONCE_LENGTH, open, seal, TAG_LENGTH } from './crypto/aead.ts';
+import { argon2id } from './crypto/argon2id.ts';
 import { isHex64 } from './crypto/hash.ts';
 import { ROOT_KEY_LENGTH } from './crypto/root-key.ts';
 import { FormatError, WeakKeyError, WrongPasswordError } from './errors.ts';
@@ -185,16 +184,12 @@ function parseKeyFile(bytes: Buffer, objectName: string): ParsedKeyFile {
 }
 
 async function deriveKek(password: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
-  const kek = await argon2id({
+  return argon2id({
     password: Buffer.from(password, 'utf8'),
     salt,
-    memorySize: params.memoryKiB,
+    memoryKiB: params.memoryKiB,
     iterations: params.iterations,
     parallelism: params.parallelism,
     hashLength: KEK_LENGTH,
-    outputType: 'binary',
   });
-  // argon2id's working memory (64 MiB by default) is garbage now; free it before a long run.
-  collectNow();
-  return Buffer.from(kek.buffer, kek.byteOffset, kek.byteLength);
 }

@@ -137,7 +137,7 @@ async function shipRepository(
     // A staging folder that was lost (or never held this repository) gets config and keys again
     // from a target; the packs then come from the sites holding the snapshot.
     const from = (await hasConfig(site)) ? undefined : await openSourceRepository(ctx, targets, password);
-    const staging = await openStaging(ctx, site, targets, password, from);
+    const staging = await openStaging(ctx, site, repository, targets, password, from);
     try {
       await attachTargets(ctx, staging.repo, targets, password);
       const live = targets.filter((t) => t.skip === undefined).map((t) => t.site);

@@ -45,6 +45,41 @@ export async function loadShipIndex(
   targets: readonly Site[],
   logger: Logger,
 ): Promise<ShipIndex> {
+  const { ids, sources } = await listAll(primary, targets, logger);
+  const shipIndex: ShipIndex = { index: new MasterIndex(), indexOf: new Map(), sources };
+  await addObjects(shipIndex, staging, ids, logger);
+  return shipIndex;
+}
+
+/**
+ * `previous` brought up to date, as loadShipIndex() would load it now, reading only the index
+ * objects it lacks: a snapshot loads the ship index before building and again after, for the index
+ * object the build added, and the second full read fetched every object again (from the targets, as
+ * staging no longer holds the older ones). Listings are made afresh; when an object `previous` read
+ * is no longer listed anywhere (prune rewrote it) the index is loaded in full, since a MasterIndex
+ * cannot drop packs. Updates `previous` in place (its index may hold the build's packs already:
+ * adding a pack again changes nothing) and returns it.
+ */
+export async function refreshShipIndex(
+  previous: ShipIndex,
+  staging: Repository,
+  primary: Site,
+  targets: readonly Site[],
+  logger: Logger,
+): Promise<ShipIndex> {
+  const { ids, sources } = await listAll(primary, targets, logger);
+  const read = new Set<Hex64>();
+  for (const list of previous.indexOf.values()) for (const id of list) read.add(id);
+  for (const id of read) {
+    if (!ids.has(id)) return loadShipIndex(staging, primary, targets, logger);
+  }
+  previous.sources = sources;
+  await addObjects(previous, staging, [...ids].filter((id) => !read.has(id)), logger);
+  return previous;
+}
+
+/** The index object ids at staging and at every target that answers its listing. */
+async function listAll(primary: Site, targets: readonly Site[], logger: Logger): Promise<{ ids: Set<Hex64>; sources: string[] }> {
   const ids = await listIndexIds(primary);
   const sources: string[] = [];
   const listed = await Promise.all(
@@ -62,8 +97,12 @@ export async function loadShipIndex(
     for (const id of found) ids.add(id);
     sources.push(targets[i]!.name);
   });
-  const index = new MasterIndex();
-  const indexOf = new Map<Hex64, Hex64[]>();
+  return { ids, sources };
+}
+
+/** Reads the index objects `ids` (8 at a time) into `shipIndex`; a damaged one is logged and skipped. */
+async function addObjects(shipIndex: ShipIndex, staging: Repository, ids: Iterable<Hex64>, logger: Logger): Promise<void> {
+  const { index, indexOf } = shipIndex;
   const limit = new Semaphore(8);
   await Promise.all(
     [...ids].map((id) =>
@@ -73,7 +112,7 @@ export async function loadShipIndex(
             index.addPack(pack);
             const list = indexOf.get(pack.id);
             if (list === undefined) indexOf.set(pack.id, [id]);
-            else list.push(id);
+            else if (!list.includes(id)) list.push(id);
           }
         } catch (err) {
           logger.warn({ index: id, problem: describeError(err) }, 'index object skipped');
@@ -81,5 +120,4 @@ export async function loadShipIndex(
       }),
     ),
   );
-  return { index, indexOf, sources };
 }
