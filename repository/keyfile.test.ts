@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../core/errors.ts';
 import { FormatError, WeakKeyError, WrongPasswordError } from './errors.ts';
-import { createKeyFile, describeKeyFile, MIN_KDF, openKeyFile, type KdfParams } from './keyfile.ts';
+import { createKeyFile, deriveKek, describeKeyFile, MIN_KDF, openKeyFile, type KdfParams } from './keyfile.ts';
 
 const root = randomBytes(32);
 const repositoryId = randomBytes(32).toString('hex');
@@ -142,5 +142,15 @@ describe('key files', () => {
     const again = await createKeyFile(root, repositoryId, password, MIN_KDF, meta);
     expect(again.equals(file)).toBe(false);
     expect((await openKeyFile(again, password, NAME)).root).toEqual(root);
+  });
+
+  it('derive the same key with Node\'s argon2 as with the WebAssembly one', async () => {
+    const salt = Buffer.alloc(32, 7);
+    for (const params of [MIN_KDF, { memoryKiB: 20000, iterations: 3, parallelism: 2 }]) {
+      const native = await deriveKek('pässword', salt, params);
+      const wasm = await deriveKek('pässword', salt, params, null);
+      expect(native.equals(wasm)).toBe(true);
+      expect(native.length).toBe(32);
+    }
   });
 });
