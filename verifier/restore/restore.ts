@@ -24,7 +24,7 @@ import {
   type Overwrite,
 } from './safe-fs.ts';
 import { WritePool } from './write-pool.ts';
-import type { SpanDone } from './write-protocol.ts';
+import type { SpanDone, SpanWrite } from './write-protocol.ts';
 
 export interface RestoreOptions {
   reader: BlobReader;
@@ -96,6 +96,10 @@ class RestoreRun {
   private readonly createdFiles = new Set<number>();
   /** Files whose fate was decided (prepareFile ran). */
   private readonly prepared = new Set<number>();
+  /** Files whose metadata a writer set (or failed to: reported once), skipped by the last pass. */
+  private readonly metaDone = new Set<number>();
+  /** Blob writes per file: a file written by one gets its metadata from the writer. */
+  private readonly writesPerFile = new Map<number, number>();
   private bytesDone = 0;
   private readonly plan: RestorePlan;
   private readonly target: Buffer;
@@ -118,6 +122,9 @@ class RestoreRun {
     // The writers start while files are made: each is created, empty at its full size, just
     // before the first span that writes into it is fetched, so the making of 20,000 small files
     // runs on the main thread while the writer threads work, rather than before they start.
+    for (const work of this.plan.packs) {
+      for (const blob of work.blobs) for (const use of blob.uses) this.writesPerFile.set(use.file, (this.writesPerFile.get(use.file) ?? 0) + 1);
+    }
     const pool = new WritePool(this.options.reader.repositoryKey);
     try {
       // Two spans per writer in flight: one being written while the next is fetched.
@@ -145,7 +152,9 @@ class RestoreRun {
     for (const item of this.plan.symlinks) await this.makeSymlink(item);
     for (const item of this.plan.specials) await this.makeSpecial(item);
     for (const file of files) {
-      if (!this.failedFiles.has(file.index) && !this.skippedFiles.has(file.index)) this.applyMetadataSync(file, 'file');
+      if (!this.failedFiles.has(file.index) && !this.skippedFiles.has(file.index) && !this.metaDone.has(file.index)) {
+        this.applyMetadataSync(file, 'file');
+      }
     }
     // Deepest first, so setting a folder's mtime is not undone by restoring into it.
     for (const dir of [...this.plan.dirs].reverse()) {
@@ -261,12 +270,25 @@ class RestoreRun {
         entry: b.entry,
         writes: b.uses
           .filter((u) => this.wants(u.file))
-          .map((u) => ({ file: u.file, path: new Uint8Array(this.abs(this.plan.files[u.file]!.rel)), offset: u.offset })),
+          .map((u) => {
+            const file = this.plan.files[u.file]!;
+            const write: SpanWrite = { file: u.file, path: new Uint8Array(this.abs(file.rel)), offset: u.offset };
+            if (this.writesPerFile.get(u.file) === 1) {
+              const { uid, gid, mode, mtimeNs } = file.node;
+              write.meta = { uid, gid, mode, mtimeNs };
+            }
+            return write;
+          }),
       }));
       // Each blob is checked on its own in the writer: a damaged one fails only the files that need it.
       const done = await pool.write({ pack: fetched.name, salt: fetched.salt, start: fetched.start, span: fetched.span, blobs });
       held = done.failures.filter((f) => f.blob !== undefined);
       for (const f of done.failures) if (f.blob === undefined) this.failFile(f.file, withCode(f));
+      for (const file of done.metaSet) this.metaDone.add(file);
+      for (const f of done.metaFailures) {
+        this.metaDone.add(f.file);
+        this.problem(this.plan.files[f.file]!.rel, withCode(f));
+      }
       this.result.bytes += done.bytes;
       this.bytesDone += done.bytes;
       this.options.onProgress?.(this.bytesDone, this.plan.totalBytes);
