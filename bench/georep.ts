@@ -59,13 +59,16 @@ export async function georepDriver(
     backup: (src, kind) => run(`snapshot-${kind}`, ['snapshot', src, '--site', site]),
     restore: (target) => restore('restore', target),
     async check() {
-      // verify scrubs registered sites: register the bench's folder first, untimed (its first
-      // catalog open is an initdb that restic's check has no counterpart of).
+      // verify scrubs registered sites the catalog records a repository at: register the
+      // bench's folder and record its repository first, untimed (the first catalog open is an
+      // initdb that restic's check has no counterpart of). Without the rebuild, verify skipped
+      // the site ("the catalog records no repository there") and timed only its own start.
       await capture(
         process.execPath,
         [cli, 'site', 'add', 'bench', site, '--region', 'bench', '--lat', '0', '--lon', '0', '--jurisdiction', 'DE', '--no-probe'],
         env,
       ).catch(() => undefined);
+      await capture(process.execPath, [cli, 'catalog', 'rebuild', '--from-site', 'bench'], env).catch(() => undefined);
       const r = await run('verify', ['verify', '--level', 'deep', '--site', 'bench']);
       if (r.m.ok || !isUnknownCommand(r.m.exitCode, r.m.reason)) return r;
       const scratch = path.join(workDir, 'check-restore');

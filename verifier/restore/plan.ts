@@ -6,7 +6,7 @@ import { UsageError } from '../../core/errors.ts';
 import { FormatError } from '../../repository/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
-import type { Hex64, PackEntry, TreeNode } from '../../repository/types.ts';
+import type { Hex64, PackEntry, Tree, TreeNode } from '../../repository/types.ts';
 
 export interface PlannedItem {
   /** Path relative to the target, as raw bytes ('/'-joined validated names). */
@@ -42,6 +42,8 @@ export interface RestorePlan {
 }
 
 const SLASH = Buffer.from('/');
+/** Subtrees of a folder read ahead of the walk, per level of the path being walked. */
+const READ_AHEAD = 8;
 
 export function assertSafeName(name: Buffer, where: string): void {
   const bad =
@@ -94,15 +96,32 @@ export async function planRestore(
     plan.totalBytes += offset;
   };
 
-  const visit = async (tree: Hex64, rel: Buffer): Promise<void> => {
-    const { nodes } = await reader.readTree(tree);
+  // Subtrees are read a few ahead of the walk (each read waits on the site, and a snapshot has
+  // thousands of folders); the plan still follows the trees' order.
+  const read = (tree: Hex64): Promise<Tree> => {
+    const p = reader.readTree(tree);
+    p.catch(() => undefined); // a read ahead may fail before it is awaited; it is awaited later
+    return p;
+  };
+  const visit = async (tree: Hex64, treeRead: Promise<Tree>, rel: Buffer): Promise<void> => {
+    const { nodes } = await treeRead;
+    const subtrees = nodes.flatMap((n) => (n.type === 'dir' && n.subtree !== undefined ? [n.subtree] : []));
+    const ahead: Promise<Tree>[] = [];
+    const readNext = (): void => {
+      if (ahead.length < subtrees.length) ahead.push(read(subtrees[ahead.length]!));
+    };
+    for (let i = 0; i < READ_AHEAD; i++) readNext();
+    let next = 0;
     for (const node of nodes) {
       assertSafeName(node.name, `tree ${tree}`);
       const child = rel.length === 0 ? node.name : Buffer.concat([rel, SLASH, node.name]);
       switch (node.type) {
         case 'dir':
           plan.dirs.push({ rel: child, node });
-          if (node.subtree !== undefined) await visit(node.subtree, child);
+          if (node.subtree !== undefined) {
+            readNext();
+            await visit(node.subtree, ahead[next++]!, child);
+          }
           break;
         case 'file':
           addFile(child, node);
@@ -117,13 +136,13 @@ export async function planRestore(
   };
 
   if ('tree' in root) {
-    await visit(root.tree, Buffer.alloc(0));
+    await visit(root.tree, read(root.tree), Buffer.alloc(0));
   } else {
     const { node } = root;
     assertSafeName(node.name, 'the requested path');
     if (node.type === 'dir') {
       plan.dirs.push({ rel: node.name, node });
-      if (node.subtree !== undefined) await visit(node.subtree, node.name);
+      if (node.subtree !== undefined) await visit(node.subtree, read(node.subtree), node.name);
     } else if (node.type === 'file') addFile(node.name, node);
     else if (node.type === 'symlink') plan.symlinks.push({ rel: node.name, node });
     else plan.specials.push({ rel: node.name, node });

@@ -108,16 +108,28 @@ export function createFileSync(abs: Buffer, size: number): void {
   }
 }
 
+export interface FileMeta {
+  uid: number;
+  gid: number;
+  mode: number;
+  mtimeNs: bigint;
+}
+
 /** Owner (when root), mode and mtime, through a descriptor opened without following links. */
-export function applyMetadataSync(abs: Buffer, meta: { uid: number; gid: number; mode: number; mtimeNs: bigint }, kind: NoFollowKind): void {
+export function applyMetadataSync(abs: Buffer, meta: FileMeta, kind: NoFollowKind): void {
   const extra = kind === 'dir' ? constants.O_DIRECTORY : kind === 'fifo' ? constants.O_NONBLOCK : 0;
   const fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | extra);
   try {
-    if (process.getuid?.() === 0) fchownSync(fd, meta.uid, meta.gid);
-    fchmodSync(fd, meta.mode);
-    const mtime = Number(meta.mtimeNs / 1000n) / 1e6;
-    futimesSync(fd, mtime, mtime);
+    applyMetadataToFd(fd, meta);
   } finally {
     closeSync(fd);
   }
+}
+
+/** applyMetadataSync() on a descriptor the caller opened (without following links) and closes. */
+export function applyMetadataToFd(fd: number, meta: FileMeta): void {
+  if (process.getuid?.() === 0) fchownSync(fd, meta.uid, meta.gid);
+  fchmodSync(fd, meta.mode);
+  const mtime = Number(meta.mtimeNs / 1000n) / 1e6;
+  futimesSync(fd, mtime, mtime);
 }

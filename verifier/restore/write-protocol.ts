@@ -2,6 +2,7 @@
 // spans; a writer authenticates and decompresses each blob of a span (pack/reader.ts openBlob:
 // nothing unverified comes out) and writes it into every file and offset that needs it.
 import type { PackEntry } from '../../repository/types.ts';
+import type { FileMeta } from './safe-fs.ts';
 
 export interface WriterInit {
   rootKey: Uint8Array;
@@ -14,6 +15,12 @@ export interface SpanWrite {
   /** Absolute path of a file the restore created (opened without following links). */
   path: Uint8Array;
   offset: number;
+  /**
+   * Set when this write is the file's only one (most small files are one blob): the writer then
+   * sets owner, mode and mtime through the descriptor it wrote with, once the write succeeded,
+   * sparing the restore's last pass a second open of the file.
+   */
+  meta?: FileMeta;
 }
 
 export interface SpanJob {
@@ -34,4 +41,8 @@ export interface SpanDone {
   bytes: number;
   /** `blob` (an index into SpanJob.blobs) is set when the blob failed its checks, not the write. */
   failures: { file: number; code: string; message: string; blob?: number }[];
+  /** Files whose metadata (SpanWrite.meta) was set. */
+  metaSet: number[];
+  /** Files written whole whose metadata could not be set: a problem, not a failed file. */
+  metaFailures: { file: number; code: string; message: string }[];
 }

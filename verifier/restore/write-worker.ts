@@ -5,7 +5,8 @@ import { GeorepError } from '../../core/errors.ts';
 import { freeIfWhole, freeNow, GcHint } from '../../core/gc.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { openBlob } from '../../repository/pack/reader.ts';
-import type { SpanDone, SpanJob, WriterInit } from './write-protocol.ts';
+import { applyMetadataToFd } from './safe-fs.ts';
+import type { SpanDone, SpanJob, SpanWrite, WriterInit } from './write-protocol.ts';
 
 const port = parentPort!;
 const init = workerData as WriterInit;
@@ -15,7 +16,7 @@ const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
 const gcHint = new GcHint();
 
 port.on('message', (job: SpanJob) => {
-  const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [] };
+  const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [], metaSet: [], metaFailures: [] };
   const span = Buffer.from(job.span.buffer, job.span.byteOffset, job.span.byteLength);
   const salt = Buffer.from(job.salt);
   job.blobs.forEach(({ entry, writes }, blob) => {
@@ -29,28 +30,41 @@ port.on('message', (job: SpanJob) => {
       for (const w of writes) done.failures.push({ file: w.file, ...describe(err), blob });
       return;
     }
-    for (const w of writes) {
-      try {
-        writeAt(w.path, plain, w.offset);
-        done.bytes += plain.length;
-      } catch (err) {
-        done.failures.push({ file: w.file, ...describe(err) });
-      }
-    }
+    for (const w of writes) writeAt(w, plain, done);
     // Written: the plaintext (zstd's output, or the decrypted copy) is garbage; free it now.
     freeIfWhole(plain);
   });
-  // The span was transferred to this thread (or copied for it) and is done with: free its ~8 MiB
+  // The span was transferred to this thread (or copied for it) and is done with: free its ~4 MiB
   // now; it lived long enough to reach V8's old generation, collected only now and then.
   freeNow(job.span.buffer);
   port.postMessage(done);
 });
 
-function writeAt(path: Uint8Array, bytes: Buffer, offset: number): void {
-  const fd = openSync(Buffer.from(path), constants.O_WRONLY | constants.O_NOFOLLOW);
+/** Writes `bytes` at `w.offset` of `w.path`, then its metadata when given; reports into `done`. */
+function writeAt(w: SpanWrite, bytes: Buffer, done: SpanDone): void {
+  let fd: number;
   try {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+    fd = openSync(Buffer.from(w.path), constants.O_WRONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    done.failures.push({ file: w.file, ...describe(err) });
+    return;
+  }
+  try {
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, w.offset + written);
+    done.bytes += bytes.length;
+  } catch (err) {
+    done.failures.push({ file: w.file, ...describe(err) });
+    closeSync(fd);
+    return;
+  }
+  try {
+    if (w.meta !== undefined) {
+      applyMetadataToFd(fd, w.meta);
+      done.metaSet.push(w.file);
+    }
+  } catch (err) {
+    done.metaFailures.push({ file: w.file, ...describe(err) });
   } finally {
     closeSync(fd);
   }

@@ -6,6 +6,7 @@
 // hashes (HMAC) to its id. Packs may be sampled (sample.ts); everything else is always read.
 // Then every manifest's trees are walked through the site's own index (tree-walk.ts).
 import { describeError } from '../../core/errors.ts';
+import { freeIfWhole } from '../../core/gc.ts';
 import { sha256Hex } from '../../repository/crypto/hash.ts';
 import { FormatError, IntegrityError, NoRepositoryError } from '../../repository/errors.ts';
 import { decodeIndex, MasterIndex } from '../../repository/index.ts';
@@ -32,6 +33,9 @@ export interface DeepOptions {
 }
 
 type Named = { key: string; id: Hex64; size: number };
+
+/** Bytes of packs read at once (at least one pack): two of the default 16 MiB. */
+const PACK_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 export async function checkDeep(
   site: Site,
@@ -146,22 +150,36 @@ export async function checkDeep(
   if (options.samplePercent !== undefined) {
     scrub.notes.push(`sampled ${chosen.size} of ${groups.pack.length} packs (${options.samplePercent}%, least recently verified first)`);
   }
-  await each(
-    groups.pack.filter((p) => chosen.has(p.id)),
-    async (o) => {
-      const bytes = await fetch(o, 4 * 1024 ** 3);
-      // Downloaded (sound or not): fetch() marks what it got bytes for as examined at deep.
-      if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
-      if (bytes === undefined) return;
-      try {
-        const pack = readPack(key, bytes, o.id);
-        let blobs = 0;
-        for (const _ of pack.blobs()) blobs++;
-        if (blobs === pack.description.blobs.length) scrub.soundPacks.push(o.id);
-      } catch (err) {
-        damaged(o, err);
-      }
-    },
+  const packs = groups.pack.filter((p) => chosen.has(p.id));
+  // Each pack is read whole into memory, and checking one takes about as long as reading the
+  // next: a few in flight, bounded by bytes, keep the reads going without packs piling up.
+  const largest = packs.reduce((max, p) => Math.max(max, p.size), 1);
+  const packLimit = new Semaphore(Math.max(1, Math.min(concurrency, Math.floor(PACK_BYTES_IN_FLIGHT / largest))));
+  await Promise.all(
+    packs.map((o) =>
+      packLimit.run(async () => {
+        const bytes = await fetch(o, 4 * 1024 ** 3);
+        // Downloaded (sound or not): fetch() marks what it got bytes for as examined at deep.
+        if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
+        if (bytes === undefined) return;
+        try {
+          const pack = readPack(key, bytes, o.id);
+          let blobs = 0;
+          for (const { plaintext } of pack.blobs()) {
+            blobs++;
+            // Checked and done with: free it now (see "Memory" in docs/ARCHITECTURE.md).
+            freeIfWhole(plaintext);
+          }
+          if (blobs === pack.description.blobs.length) scrub.soundPacks.push(o.id);
+        } catch (err) {
+          damaged(o, err);
+        } finally {
+          // A whole pack (16 MiB by default) read into a buffer of its own: left to V8, the
+          // buffers of every pack read piled up in the old generation.
+          freeIfWhole(bytes);
+        }
+      }),
+    ),
   );
 
   if (indexDamaged === 0) {
