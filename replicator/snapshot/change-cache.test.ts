@@ -177,4 +177,15 @@ describe('ChangeCache', () => {
     const lines = (await readFile(await cacheFile(), 'latin1')).trimEnd().split('\n');
     expect(lines).toHaveLength(1 + 16 * 1024 + 1);
   });
+
+  it('removes a next cache left by a run that was killed, not one of a live process', async () => {
+    await run([['a', 1]]);
+    const base = path.basename(await cacheFile());
+    const dead = `${base}.999999999.0badc0de.tmp`; // above any pid_max
+    const live = `${base}.${process.pid}.0badc0de.tmp`;
+    const other = `${base.replace(/^./, (c) => (c === '0' ? '1' : '0'))}.999999999.0badc0de.tmp`;
+    for (const name of [dead, live, other]) await writeFile(path.join(dir, name), 'partial');
+    expect((await run([['a', 1]])).get('a')).toEqual([id(1), id(2)]);
+    expect((await readdir(dir)).sort()).toEqual([base, live, other].sort());
+  });
 });

@@ -3,8 +3,8 @@
 // It lives on the replicator's disk, never at a site, and losing it only costs a full re-read.
 // The previous cache is read and the next one written as streams in walk order (FORMAT.md,
 // "Change cache"), so memory does not grow with the number of files: neither is held whole.
-import { createHash } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Hex64 } from '../../repository/types.ts';
 import { sameFacts, type FileFacts } from './cache-record.ts';
@@ -45,7 +45,10 @@ export class ChangeCache {
     const name = createHash('sha256').update(`${repositoryId}\0${source}`).digest('hex').slice(0, 32);
     const file = path.join(dir, `${name}.cache`);
     await mkdir(dir, { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
+    await removeStale(dir, `${name}.cache.`);
+    // The process id says whose it is (see removeStale); the random part keeps two runs of one
+    // process (a daemon) apart.
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const writer = await CacheWriter.create(temp);
     const reader = await CacheReader.open(file, warn);
     // v1 was one JSON document (`<name>.json`): it is not read, so the first run after the
@@ -77,5 +80,27 @@ export class ChangeCache {
     if (this.saved) return;
     await this.writer.abandon();
     await rm(this.temp, { force: true });
+  }
+}
+
+/**
+ * The next cache exists for the whole run, so a run that was killed leaves one behind: removed
+ * here once the process that wrote it is gone (a process id reused since only delays that).
+ */
+async function removeStale(dir: string, prefix: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const entry of names) {
+    const pid = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(entry.startsWith(prefix) ? entry.slice(prefix.length) : '')?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    await rm(path.join(dir, entry), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
   }
 }
