@@ -66,6 +66,7 @@ export function directoryJob(ctx: CliContext, source: string): SnapshotJob {
         index,
         source,
         cacheDir: changeCacheDir(ctx.env),
+        logger: ctx.logger,
         clock: ctx.clock,
         ...who(),
         tags,

@@ -1,82 +1,106 @@
 // The local change cache: for each file of the last snapshot of a source, its (device, inode,
 // size, mtime, ctime) and chunk list. A file whose five facts are unchanged is not read again.
 // It lives on the replicator's disk, never at a site, and losing it only costs a full re-read.
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+// The previous cache is read and the next one written as streams in walk order (FORMAT.md,
+// "Change cache"), so memory does not grow with the number of files: neither is held whole.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Hex64 } from '../../repository/types.ts';
+import { sameFacts, type FileFacts } from './cache-record.ts';
+import { CacheReader } from './cache-reader.ts';
+import { CacheWriter, type CacheSlot } from './cache-writer.ts';
 
-export interface FileFacts {
-  dev: bigint;
-  ino: bigint;
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+export type { FileFacts } from './cache-record.ts';
+export type { CacheSlot } from './cache-writer.ts';
+
+export interface CacheVisit {
+  /** The chunk list recorded last time, if the path is cached with the same five facts. */
+  previous: Hex64[] | undefined;
+  /** This file's place in the next cache. */
+  slot: CacheSlot;
 }
-
-interface CachedFile extends FileFacts {
-  content: Hex64[];
-}
-
-const FORMAT = 'georep-change-cache-v1';
 
 export class ChangeCache {
-  private readonly previous: Map<string, CachedFile>;
-  private readonly next = new Map<string, CachedFile>();
   private readonly file: string;
+  private readonly legacy: string;
+  private readonly temp: string;
+  private readonly reader: CacheReader;
+  private readonly writer: CacheWriter;
+  private saved = false;
 
-  private constructor(file: string, previous: Map<string, CachedFile>) {
+  private constructor(file: string, legacy: string, temp: string, reader: CacheReader, writer: CacheWriter) {
     this.file = file;
-    this.previous = previous;
+    this.legacy = legacy;
+    this.temp = temp;
+    this.reader = reader;
+    this.writer = writer;
   }
 
-  /** One cache per (repository, source folder), under `dir`. A missing or unreadable cache is empty. */
-  static async load(dir: string, repositoryId: Hex64, source: string): Promise<ChangeCache> {
+  /**
+   * One cache per (repository, source folder), under `dir`. A missing cache is empty; an
+   * unreadable or damaged one is ignored from the damage on, with a line to `warn`.
+   */
+  static async load(dir: string, repositoryId: Hex64, source: string, warn: (message: string) => void = () => undefined): Promise<ChangeCache> {
     const name = createHash('sha256').update(`${repositoryId}\0${source}`).digest('hex').slice(0, 32);
-    const file = path.join(dir, `${name}.json`);
-    const previous = new Map<string, CachedFile>();
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as { format: string; files: [string, string[], Hex64[]][] };
-      if (parsed.format === FORMAT) {
-        for (const [key, facts, content] of parsed.files) {
-          const [dev, ino, size, mtimeNs, ctimeNs] = facts.map((f) => BigInt(f));
-          previous.set(key, { dev: dev!, ino: ino!, size: size!, mtimeNs: mtimeNs!, ctimeNs: ctimeNs!, content });
-        }
-      }
-    } catch {
-      // No cache yet, or a damaged one: everything is read again, which is always correct.
-    }
-    return new ChangeCache(file, previous);
+    const file = path.join(dir, `${name}.cache`);
+    await mkdir(dir, { recursive: true });
+    await removeStale(dir, `${name}.cache.`);
+    // The process id says whose it is (see removeStale); the random part keeps two runs of one
+    // process (a daemon) apart.
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const writer = await CacheWriter.create(temp);
+    const reader = await CacheReader.open(file, warn);
+    // v1 was one JSON document (`<name>.json`): it is not read, so the first run after the
+    // change reads every file once; `save` removes it.
+    return new ChangeCache(file, path.join(dir, `${name}.json`), temp, reader, writer);
   }
 
-  /** The chunk list recorded for this path, if its facts are all unchanged. */
-  lookup(filePath: Buffer, facts: FileFacts): Hex64[] | undefined {
-    const hit = this.previous.get(filePath.toString('latin1'));
-    if (hit === undefined) return undefined;
-    const same =
-      hit.dev === facts.dev &&
-      hit.ino === facts.ino &&
-      hit.size === facts.size &&
-      hit.mtimeNs === facts.mtimeNs &&
-      hit.ctimeNs === facts.ctimeNs;
-    return same ? hit.content : undefined;
+  /**
+   * Called for each file as the walk meets it, in walk order (cache-record.ts `walkOrder`); may
+   * wait while too many earlier files are still being read.
+   */
+  async visit(filePath: Buffer, facts: FileFacts): Promise<CacheVisit> {
+    const slot = await this.writer.slot(filePath, facts);
+    const hit = await this.reader.find(filePath);
+    return { previous: hit !== undefined && sameFacts(hit.facts, facts) ? hit.content : undefined, slot };
   }
 
-  /** Records a file for the next run (only files of snapshots that were committed get saved). */
-  record(filePath: Buffer, facts: FileFacts, content: Hex64[]): void {
-    this.next.set(filePath.toString('latin1'), { ...facts, content });
-  }
-
-  /** Replaces the cache with what this run recorded; written to a temp name, then renamed. */
+  /** Replaces the cache with what this run recorded (call only once the snapshot is committed). */
   async save(): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true });
-    const files = [...this.next].map(([key, f]) => [
-      key,
-      [f.dev, f.ino, f.size, f.mtimeNs, f.ctimeNs].map(String),
-      f.content,
-    ]);
-    const temp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify({ format: FORMAT, files }));
-    await rename(temp, this.file);
+    await this.writer.finish();
+    await rename(this.temp, this.file);
+    this.saved = true;
+    await rm(this.legacy, { force: true });
+  }
+
+  /** Lets go of both files; the next cache is thrown away unless saved. Safe to call twice. */
+  async close(): Promise<void> {
+    await this.reader.close();
+    if (this.saved) return;
+    await this.writer.abandon();
+    await rm(this.temp, { force: true });
+  }
+}
+
+/**
+ * The next cache exists for the whole run, so a run that was killed leaves one behind: removed
+ * here once the process that wrote it is gone (a process id reused since only delays that).
+ */
+async function removeStale(dir: string, prefix: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const entry of names) {
+    const pid = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(entry.startsWith(prefix) ? entry.slice(prefix.length) : '')?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    await rm(path.join(dir, entry), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
   }
 }

@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { UsageError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
 import { encodeIndex, type MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription, SnapshotManifest } from '../../repository/types.ts';
@@ -34,6 +35,8 @@ export interface SnapshotDirectoryOptions {
   /** Lowers the bound of one tree blob, so that tests can page folders of a few thousand files. */
   treePages?: PageOptions;
   onProgress?(stats: Readonly<WalkStats>, current: string): void;
+  /** Where a damaged change cache is reported (it is then ignored: files are read again). */
+  logger?: Logger;
 }
 
 export interface SnapshotDirectoryResult {
@@ -53,66 +56,70 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
     throw new UsageError(`snapshot source ${source} is not a readable directory`);
   }
   const time = clock.now().toISOString();
-  const cache = await ChangeCache.load(options.cacheDir, repo.config.id, source);
-  const newPacks: PackDescription[] = [];
-  const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
-    await repo.savePackAs(description.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    newPacks.push(description);
-    index.addPack(description);
-    // Stored: the pack's buffer (a pack writer's own, from a worker or the tree store) is free
-    // now rather than at the next full collection of this thread's large heap.
-    freeNow(bytes.buffer);
-  };
-
-  const trees = new TreeStore(repo, index, storePack, options.treePages);
-  const known = KnownFilter.forCount(index.blobCount);
-  for (const pack of index.packs()) for (const blob of pack.blobs) known.add(blob.id);
-  const pool = new ChunkerPool(
-    {
-      rootKey: repo.key.exportRaw(),
-      repositoryId: repo.config.id,
-      chunker: repo.config.chunker,
-      packSize: repo.config.packSize,
-      known,
-    },
-    { isKnown: (id) => index.has(id), storePack },
-    options.workers,
-  );
+  const cache = await ChangeCache.load(options.cacheDir, repo.config.id, source, (message) => options.logger?.warn(message));
   try {
-    const builder = new TreeBuilder({
-      pool,
-      cache,
-      isKnown: (id) => index.has(id) || trees.has(id),
-      storeTree: (nodes) => trees.store(nodes),
-      onProgress: options.onProgress,
-    });
-    const tree = await builder.buildDir(Buffer.from(source));
-    await pool.flush();
-    await trees.flush();
-    if (newPacks.length > 0) await repo.saveObject('index', encodeIndex(newPacks));
-    const manifest: SnapshotManifest = {
-      version: 1,
-      time,
-      host: options.host,
-      user: options.user,
-      paths: [source],
-      tags: options.tags ?? [],
-      tree,
-      parent: options.parent ?? null,
-      source: { type: 'directory' },
-      summary: {
-        files: builder.stats.files,
-        dirs: builder.stats.dirs,
-        bytes: builder.stats.bytes,
-        newBytes: builder.stats.newBytes,
-        storedBytes: newPacks.reduce((sum, p) => sum + p.size, 0),
-      },
-      program: options.program,
+    const newPacks: PackDescription[] = [];
+    const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
+      await repo.savePackAs(description.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      newPacks.push(description);
+      index.addPack(description);
+      // Stored: the pack's buffer (a pack writer's own, from a worker or the tree store) is free
+      // now rather than at the next full collection of this thread's large heap.
+      freeNow(bytes.buffer);
     };
-    const id = await repo.saveObject('snapshot', manifest);
-    await cache.save();
-    return { id, manifest, problems: builder.problems, packs: newPacks, stats: builder.stats };
+
+    const trees = new TreeStore(repo, index, storePack, options.treePages);
+    const known = KnownFilter.forCount(index.blobCount);
+    for (const pack of index.packs()) for (const blob of pack.blobs) known.add(blob.id);
+    const pool = new ChunkerPool(
+      {
+        rootKey: repo.key.exportRaw(),
+        repositoryId: repo.config.id,
+        chunker: repo.config.chunker,
+        packSize: repo.config.packSize,
+        known,
+      },
+      { isKnown: (id) => index.has(id), storePack },
+      options.workers,
+    );
+    try {
+      const builder = new TreeBuilder({
+        pool,
+        cache,
+        isKnown: (id) => index.has(id) || trees.has(id),
+        storeTree: (nodes) => trees.store(nodes),
+        onProgress: options.onProgress,
+      });
+      const tree = await builder.buildDir(Buffer.from(source));
+      await pool.flush();
+      await trees.flush();
+      if (newPacks.length > 0) await repo.saveObject('index', encodeIndex(newPacks));
+      const manifest: SnapshotManifest = {
+        version: 1,
+        time,
+        host: options.host,
+        user: options.user,
+        paths: [source],
+        tags: options.tags ?? [],
+        tree,
+        parent: options.parent ?? null,
+        source: { type: 'directory' },
+        summary: {
+          files: builder.stats.files,
+          dirs: builder.stats.dirs,
+          bytes: builder.stats.bytes,
+          newBytes: builder.stats.newBytes,
+          storedBytes: newPacks.reduce((sum, p) => sum + p.size, 0),
+        },
+        program: options.program,
+      };
+      const id = await repo.saveObject('snapshot', manifest);
+      await cache.save();
+      return { id, manifest, problems: builder.problems, packs: newPacks, stats: builder.stats };
+    } finally {
+      await pool.close();
+    }
   } finally {
-    await pool.close();
+    await cache.close();
   }
 }

@@ -6,7 +6,7 @@ import { GeorepError } from '../../core/errors.ts';
 import type { BigIntStats } from 'node:fs';
 import type { Hex64, NodeType, TreeNode } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
-import type { ChangeCache, FileFacts } from './change-cache.ts';
+import type { CacheVisit, ChangeCache } from './change-cache.ts';
 import type { ChunkedFile, ChunkerPool } from './chunker-pool.ts';
 
 export interface WalkProblem {
@@ -110,7 +110,20 @@ export class TreeBuilder {
       } else if (type === 'file') {
         // Waiting for a slot here holds the walk back when the workers fall behind.
         const release = await this.inFlight.acquire();
-        pending.push(this.fileNode(full, base, st).finally(release));
+        // The cache is asked here, in walk order: it reads the previous cache and writes the
+        // next one in that order (change-cache.ts).
+        let visit: CacheVisit;
+        try {
+          visit = await this.deps.cache.visit(full, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+        } catch (err) {
+          release();
+          throw err;
+        }
+        pending.push(
+          this.fileNode(full, base, st, visit)
+            .finally(() => visit.slot.drop()) // a no-op once recorded
+            .finally(release),
+        );
       } else if (type === 'symlink') {
         pending.push(
           readlink(full, { encoding: 'buffer' }).then(
@@ -140,9 +153,8 @@ export class TreeBuilder {
     }
   }
 
-  private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats): Promise<TreeNode | undefined> {
-    const facts: FileFacts = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
-    const cached = this.deps.cache.lookup(full, facts);
+  private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats, visit: CacheVisit): Promise<TreeNode | undefined> {
+    const cached = visit.previous;
     let chunked: ChunkedFile | undefined;
     if (cached !== undefined && cached.every((id) => this.deps.isKnown(id))) {
       chunked = { content: cached, size: Number(st.size), newBytes: 0 };
@@ -166,7 +178,7 @@ export class TreeBuilder {
     this.stats.files++;
     this.stats.bytes += chunked.size;
     this.stats.newBytes += chunked.newBytes;
-    if (chunked.problem === undefined) this.deps.cache.record(full, facts, chunked.content);
+    if (chunked.problem === undefined) visit.slot.record(chunked.content);
     this.deps.onProgress?.(this.stats, full.toString());
     return { ...base, size: chunked.size, content: chunked.content };
   }

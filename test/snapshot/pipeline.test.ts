@@ -1,7 +1,7 @@
 // The snapshot pipeline against a folder site, through the library: what the workers store must
 // be exactly what was read, whatever the timing between reading, answers and sealing.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,5 +95,41 @@ describe('snapshotDirectory', () => {
     const blobs = result.packs.filter((p) => p.type === 'data').flatMap((p) => p.blobs);
     expect(new Set(blobs.map((b) => b.id)).size).toBe(blobs.length);
     expect(blobs.reduce((n, b) => n + b.rawLength, 0)).toBe(same.length);
+  });
+
+  it('skips exactly the unchanged files through the streamed change cache, in the walk order of awkward names', async () => {
+    const { dir, repo } = await setup(64 * 1024);
+    const source = path.join(dir, 'source');
+    // Names whose plain byte order differs from the walk's ("a b" and "a.txt" sort before "a/…").
+    const files = ['a/x', 'a/y/z', 'a b', 'a.txt', 'a0/w', 'b/gone/1', 'b/gone/2', 'c'];
+    for (const rel of files) {
+      await mkdir(path.dirname(path.join(source, rel)), { recursive: true });
+      await writeFile(path.join(source, rel), `content of ${rel}\n`);
+    }
+    await mkdir(Buffer.from(`${source}/\xff`, 'latin1'));
+    await writeFile(Buffer.from(`${source}/\xff/odd`, 'latin1'), 'below a name that is not UTF-8');
+    await link(path.join(source, 'c'), path.join(source, 'c-link'));
+    const first = await snapshot(repo, dir, source);
+    expect(first.stats).toMatchObject({ files: 10, unchanged: 0 });
+
+    const warm = await snapshot(repo, dir, source);
+    expect(warm.stats).toMatchObject({ files: 10, unchanged: 10 });
+    expect(warm.manifest.tree).toBe(first.manifest.tree);
+
+    // A folder removed, one added, one file changed (new size), one added among cached names.
+    await rm(path.join(source, 'b'), { recursive: true });
+    await mkdir(path.join(source, 'a1'));
+    await writeFile(path.join(source, 'a1/new'), 'new');
+    await writeFile(path.join(source, 'a.txt'), 'changed, longer than before');
+    await writeFile(path.join(source, 'a c'), 'added');
+    const changed = await snapshot(repo, dir, source);
+    expect(changed.stats).toMatchObject({ files: 10, unchanged: 7 });
+    // Never wrong: the same tree as a run without any cache.
+    await rm(path.join(dir, 'cache'), { recursive: true });
+    const cold = await snapshot(repo, dir, source);
+    expect(cold.stats).toMatchObject({ files: 10, unchanged: 0 });
+    expect(cold.manifest.tree).toBe(changed.manifest.tree);
+    const restored = await snapshotAndRestore(repo, dir, source);
+    expect(await readFile(path.join(restored, 'a.txt'), 'utf8')).toBe('changed, longer than before');
   });
 });

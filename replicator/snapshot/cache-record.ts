@@ -1,0 +1,89 @@
+// One line of the change cache file (FORMAT v2): `<crc32 hex> <json>\n`, the JSON being
+// [path, dev, ino, size, mtimeNs, ctimeNs, [chunk ids]] (path as latin1 text, the facts as
+// decimal strings). The checksum makes a damaged line detectable; JSON escapes every newline, so
+// a line never contains a raw one.
+import { crc32 } from 'node:zlib';
+import type { Hex64 } from '../../repository/types.ts';
+
+export interface FileFacts {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export interface CacheRecord {
+  path: Buffer;
+  facts: FileFacts;
+  content: Hex64[];
+}
+
+/** First line of a cache file; any other first line (or none) means "no usable cache". */
+export const CACHE_HEADER = 'georep-change-cache-v2';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const DECIMAL = /^[0-9]{1,40}$/;
+
+export function encodeRecord(record: CacheRecord): Buffer {
+  const { facts } = record;
+  const json = Buffer.from(
+    JSON.stringify([
+      record.path.toString('latin1'),
+      ...[facts.dev, facts.ino, facts.size, facts.mtimeNs, facts.ctimeNs].map(String),
+      record.content,
+    ]),
+  );
+  const crc = crc32(json).toString(16).padStart(8, '0');
+  return Buffer.concat([Buffer.from(`${crc} `), json, Buffer.from('\n')]);
+}
+
+/** The record of one line (without its newline), or undefined when the line is damaged. */
+export function decodeRecord(line: Buffer): CacheRecord | undefined {
+  if (line.length < 10 || line[8] !== 0x20) return undefined;
+  const json = line.subarray(9);
+  if (line.toString('latin1', 0, 8) !== crc32(json).toString(16).padStart(8, '0')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 7 || typeof parsed[0] !== 'string') return undefined;
+  const numbers = parsed.slice(1, 6) as unknown[];
+  if (!numbers.every((n) => typeof n === 'string' && DECIMAL.test(n))) return undefined;
+  const content = parsed[6] as unknown;
+  if (!Array.isArray(content) || !content.every((id) => typeof id === 'string' && HEX64.test(id))) return undefined;
+  const [dev, ino, size, mtimeNs, ctimeNs] = (numbers as string[]).map((n) => BigInt(n));
+  return {
+    path: Buffer.from(parsed[0], 'latin1'),
+    facts: { dev: dev!, ino: ino!, size: size!, mtimeNs: mtimeNs!, ctimeNs: ctimeNs! },
+    content: content as Hex64[],
+  };
+}
+
+const SLASH = 0x2f;
+
+/**
+ * The order in which the walk (tree-builder.ts) meets paths: folder by folder, each folder's names
+ * sorted bytewise, a subfolder's whole content before the next name. That is a bytewise order in
+ * which '/' sorts before every other byte (a name ends before any longer name it is a prefix of),
+ * so "a/x" comes before "a b" and "a0", unlike a plain byte comparison.
+ */
+export function walkOrder(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y) {
+      if (x === SLASH) return -1;
+      if (y === SLASH) return 1;
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+export function sameFacts(a: FileFacts, b: FileFacts): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
