@@ -66,7 +66,12 @@ describe('georep abandon', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/is not running: it ended abandoned/);
     expect((await cli(['abandon', String(done!.id)])).stderr).toMatch(/it ended succeeded/);
-    expect((await cli(['abandon', '999999'])).stderr).toMatch(/no run #999999/);
+    const missing = await cli(['abandon', '999999']);
+    expect(missing.stderr).toMatch(/no run #999999/);
+    expect(missing.code).toBe(2);
+    const word = await cli(['abandon', 'xyz']);
+    expect(word.stderr).toMatch(/run "xyz" is not a run id/);
+    expect(word.code).toBe(2);
     expect((await cli(['abandon', '0'])).code).toBe(2);
   });
 });

@@ -7,7 +7,7 @@
 // packs that process may still commit a snapshot against; its process then fails (RUN_ABANDONED).
 import type { CommandModule } from 'yargs';
 import { dbNow } from '../../catalog/clock.ts';
-import { CatalogConflictError, CatalogNotFoundError } from '../../catalog/errors.ts';
+import { CatalogConflictError } from '../../catalog/errors.ts';
 import { appendAudit } from '../../catalog/queries/audit.ts';
 import { abandonRun, getRun } from '../../catalog/queries/runs.ts';
 import { judgeRun, STALE_MS } from '../../catalog/run-liveness.ts';
@@ -18,7 +18,7 @@ import { withCatalog } from '../catalog-session.ts';
 import { print, printJson, type CliContext } from '../context.ts';
 
 interface Args {
-  run: number;
+  run: string;
   force: boolean;
   json: boolean;
 }
@@ -29,14 +29,17 @@ export function abandonCommand(ctx: CliContext): CommandModule<object, Args> {
     describe: 'end an unfinished run whose process is gone as abandoned, so prune stops waiting for it',
     builder: (y) =>
       y
-        .positional('run', { type: 'number', demandOption: true, describe: 'the run id (georep status lists unfinished runs)' })
+        .positional('run', { type: 'string', demandOption: true, describe: 'the run id (georep status lists unfinished runs)' })
         .option('force', { type: 'boolean', default: false, describe: 'also when the run looks alive (a pid reused, a process killed elsewhere)' })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
-      if (!Number.isSafeInteger(args.run) || args.run <= 0) throw new UsageError(`run "${String(args.run)}" is not a run id (a whole number > 0)`);
+      // Parsed here, not by yargs: its number type turns "xyz" into NaN, and the message would say so.
+      const id = /^[0-9]{1,15}$/.test(args.run) ? Number(args.run) : NaN;
+      if (!(id > 0)) throw new UsageError(`run ${JSON.stringify(args.run)} is not a run id (a whole number > 0)`, { hint: 'georep status lists the unfinished runs' });
       const result = await withCatalog(ctx, async (db) => {
-        const run = await getRun(db, args.run);
-        if (run === null) throw new CatalogNotFoundError(`no run #${args.run}`, { hint: 'georep status lists the unfinished runs' });
+        const run = await getRun(db, id);
+        // A run the operator named that does not exist is their input, not the catalog's fault: exit 2.
+        if (run === null) throw new UsageError(`no run #${id}`, { hint: 'georep status lists the unfinished runs' });
         if (run.finishedAt !== null) {
           throw new CatalogConflictError(`run #${run.id} is not running: it ended ${run.outcome} at ${run.finishedAt.toISOString()}`);
         }
