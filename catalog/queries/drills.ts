@@ -82,10 +82,14 @@ const toDrill = (r: DrillRow): DrillRecord => ({
   outcome: r.outcome,
 });
 
-const SELECT = `select d.id, c.name as contract, d.contract_version, st.name as site, d.snapshot, d.run_id,
+const COLUMNS = `d.id, c.name as contract, d.contract_version, st.name as site, d.snapshot, d.run_id,
     d.started_at, d.finished_at, d.snapshot_age_ms, d.first_byte_ms, d.total_ms, d.bytes, d.files,
-    d.failures, d.rto_ms, d.outcome
-  from drills d join sites st on st.id = d.site_id left join contracts c on c.id = d.contract_id`;
+    d.failures, d.rto_ms, d.outcome`;
+const FROM = 'from drills d join sites st on st.id = d.site_id left join contracts c on c.id = d.contract_id';
+const SELECT = `select ${COLUMNS} ${FROM}`;
+
+/** A drill that ended: its figures and verdict are final. */
+export type FinishedDrill = DrillRecord & { finishedAt: Date; outcome: DrillOutcome };
 
 export interface StartDrillInput {
   contract: string;
@@ -169,4 +173,25 @@ export async function listDrills(
 async function selectDrills(db: CatalogDb, rest: string, params: unknown[]): Promise<DrillRecord[]> {
   const { rows } = await db.query<DrillRow>(`${SELECT} where ${rest}`, params);
   return rows.map(toDrill);
+}
+
+/** The last finished drill of the contract at each site (removed sites too). */
+export async function lastDrillsBySite(db: CatalogDb, contract: string): Promise<FinishedDrill[]> {
+  const { rows } = await db.query<DrillRow>(
+    `select distinct on (d.site_id) ${COLUMNS} ${FROM}
+     where c.name = $1 and d.outcome is not null
+     order by d.site_id, d.started_at desc, d.id desc`,
+    [contract],
+  );
+  return rows.map(toDrill) as FinishedDrill[];
+}
+
+/** Finished drills of the contract started at or after `since`, oldest first; the newest `limit`. */
+export async function drillHistory(db: CatalogDb, contract: string, since: Date, limit = 500): Promise<FinishedDrill[]> {
+  const rows = await selectDrills(
+    db,
+    `c.name = $1 and d.outcome is not null and d.started_at >= $2 order by d.started_at desc, d.id desc limit $3`,
+    [contract, since, limit],
+  );
+  return (rows as FinishedDrill[]).reverse();
 }

@@ -10,7 +10,7 @@
 // its manifest or one of its packs there: a later scrub that found damage outranks an old drill.
 import type { Hex64 } from '../../repository/types.ts';
 import type { CatalogDb } from '../db.ts';
-import { date, dateOrNull, num, numOrNull } from './rows.ts';
+import { date, dateOrNull, num } from './rows.ts';
 
 export interface CommittedRef {
   snapshot: Hex64;
@@ -112,87 +112,6 @@ export async function siteReadiness(db: CatalogDb, dataset: string): Promise<Sit
             deepVerifiedAt: dateOrNull(r.deep_verified_at),
           },
   }));
-}
-
-export interface DrillRecord {
-  id: number;
-  site: string;
-  snapshot: Hex64;
-  contractVersion: number | null;
-  startedAt: Date;
-  finishedAt: Date;
-  snapshotAgeMs: number | null;
-  firstByteMs: number | null;
-  totalMs: number | null;
-  bytes: number | null;
-  files: number | null;
-  /** As the drill recorded them (the drill's own JSON). */
-  failures: unknown[];
-  /** The contract's RTO when the drill ran. */
-  rtoMs: number | null;
-  outcome: 'passed' | 'failed' | 'error';
-}
-
-interface DrillRow {
-  id: unknown;
-  site: string;
-  snapshot: string;
-  contract_version: unknown;
-  started_at: unknown;
-  finished_at: unknown;
-  snapshot_age_ms: unknown;
-  first_byte_ms: unknown;
-  total_ms: unknown;
-  bytes: unknown;
-  files: unknown;
-  failures: unknown;
-  rto_ms: unknown;
-  outcome: DrillRecord['outcome'];
-}
-
-const DRILL_COLUMNS = `d.id, st.name as site, d.snapshot, d.contract_version, d.started_at, d.finished_at,
-  d.snapshot_age_ms, d.first_byte_ms, d.total_ms, d.bytes, d.files, d.failures, d.rto_ms, d.outcome`;
-
-const toDrill = (r: DrillRow): DrillRecord => ({
-  id: num(r.id),
-  site: r.site,
-  snapshot: r.snapshot,
-  contractVersion: numOrNull(r.contract_version),
-  startedAt: date(r.started_at),
-  finishedAt: date(r.finished_at),
-  snapshotAgeMs: numOrNull(r.snapshot_age_ms),
-  firstByteMs: numOrNull(r.first_byte_ms),
-  totalMs: numOrNull(r.total_ms),
-  bytes: numOrNull(r.bytes),
-  files: numOrNull(r.files),
-  failures: Array.isArray(r.failures) ? (r.failures as unknown[]) : [],
-  rtoMs: numOrNull(r.rto_ms),
-  outcome: r.outcome,
-});
-
-/** The last finished drill of the contract at each site (removed sites too). */
-export async function lastDrillsBySite(db: CatalogDb, contract: string): Promise<DrillRecord[]> {
-  const { rows } = await db.query<DrillRow>(
-    `select distinct on (d.site_id) ${DRILL_COLUMNS}
-     from drills d join sites st on st.id = d.site_id join contracts c on c.id = d.contract_id
-     where c.name = $1 and d.outcome is not null
-     order by d.site_id, d.started_at desc, d.id desc`,
-    [contract],
-  );
-  return rows.map(toDrill);
-}
-
-/** Finished drills of the contract started at or after `since`, oldest first; the newest `limit`. */
-export async function drillHistory(db: CatalogDb, contract: string, since: Date, limit = 500): Promise<DrillRecord[]> {
-  const { rows } = await db.query<DrillRow>(
-    `select ${DRILL_COLUMNS}
-     from drills d join sites st on st.id = d.site_id join contracts c on c.id = d.contract_id
-     where c.name = $1 and d.outcome is not null and d.started_at >= $2
-     order by d.started_at desc, d.id desc
-     limit $3`,
-    [contract, since, limit],
-  );
-  return rows.map(toDrill).reverse();
 }
 
 export interface OpenFinding {

@@ -9,15 +9,8 @@
 import type { CatalogDb } from '../../catalog/db.ts';
 import { databaseNow } from '../../catalog/queries/clock.ts';
 import { latestContractVersion, listLatestContracts, type ContractVersion } from '../../catalog/queries/contracts.ts';
-import {
-  commitHistory,
-  drillHistory,
-  lastDrillsBySite,
-  openFindingCounts,
-  openFindingList,
-  siteReadiness,
-  type DrillRecord,
-} from '../../catalog/queries/readiness.ts';
+import { drillHistory, lastDrillsBySite, type FinishedDrill } from '../../catalog/queries/drills.ts';
+import { commitHistory, openFindingCounts, openFindingList, siteReadiness } from '../../catalog/queries/readiness.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { Tier } from '../../policies/contract.ts';
 import { longestGapMs } from '../../policies/cron.ts';
@@ -357,7 +350,7 @@ function unloadable(v: ContractVersion, now: Date, problems: string[]): Contract
 
 const zeroCounts = (): FindingCounts => Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as FindingCounts;
 
-const drillFact = (d: DrillRecord): DrillFact => ({
+const drillFact = (d: FinishedDrill): DrillFact => ({
   site: d.site,
   startedAtMs: d.startedAt.getTime(),
   totalMs: d.totalMs,
@@ -365,7 +358,7 @@ const drillFact = (d: DrillRecord): DrillFact => ({
   failures: d.failures.length,
 });
 
-function drillReport(d: DrillRecord): DrillReport {
+function drillReport(d: FinishedDrill): DrillReport {
   return {
     site: d.site,
     snapshot: d.snapshot,
