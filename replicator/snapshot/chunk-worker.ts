@@ -4,11 +4,11 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker } from '../../repository/chunker/fastcdc.ts';
-import { compressForStorage, type StoredBytes } from '../../repository/compress.ts';
+import { StorageCompressor, type StoredBytes } from '../../repository/compress.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { collectNow, freeIfWhole, GcHint } from '../../core/gc.ts';
+import { collectNow } from '../../core/gc.ts';
 import { ByteRing } from './byte-ring.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
@@ -20,9 +20,9 @@ const chunker = new Chunker(key.gearTable(), init.chunker);
 const known = new KnownFilter(init.known);
 // Room for a whole fill plus a carried-over partial chunk of up to `max` bytes.
 const buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max));
-// Counts what zstdCompressSync leaves as garbage: its output in 16 KiB pieces (the joined output
-// and the sealed copies are freed at once, see freeIfWhole below and in PackWriter).
-const gcHint = new GcHint();
+// One kept zstd context; its output is a view of its scratch, copied into the ring or sealed into
+// the pack before the next chunk is compressed.
+const compressor = new StorageCompressor();
 const MAX_UNACKED_PACKS = 2;
 /**
  * Chunks waiting for the coordinator's answer are copied here (at most this many bytes, and at
@@ -147,8 +147,7 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
         const id = key.blobId(plain);
         // Compress now unless the repository may hold it already. The read buffer is reused, so
         // what waits for the answer is copied into the ring.
-        const compressed = known.mayContain(id) ? undefined : compressForStorage(plain);
-        if (compressed !== undefined) gcHint.allocated(compressed.bytes.byteLength);
+        let compressed = known.mayContain(id) ? undefined : compressor.compress(plain);
         let slot = waiting.copy(compressed?.bytes ?? plain);
         while (slot === undefined) {
           // The ring is full: send what this buffer made so far, whose answer frees room.
@@ -156,10 +155,10 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
           chunks = [];
           cost = 0;
           await sleep();
+          // Meanwhile the commit loop may have compressed into the same scratch: redo this one.
+          if (compressed !== undefined) compressed = compressor.compress(plain);
           slot = waiting.copy(compressed?.bytes ?? plain);
         }
-        // zstd's output is copied into the ring (it is never the read buffer when compressed).
-        if (compressed?.compression === 1) freeIfWhole(compressed.bytes);
         chunks.push(
           compressed === undefined
             ? { id, rawLength: length, raw: slot.bytes }
@@ -220,14 +219,8 @@ async function commitLoop(): Promise<void> {
       for (let i = 0; i < batch.chunks.length; i++) {
         if (!batch.answer[i]) continue;
         const chunk = batch.chunks[i]!;
-        const stored = chunk.stored ?? compressForStorage(chunk.raw!);
+        const stored = chunk.stored ?? compressor.compress(chunk.raw!);
         pack.add(chunk.id, stored.bytes, stored.compression, chunk.rawLength);
-        if (chunk.stored === undefined) {
-          // Compressed just now: zstd's own output is sealed into the pack and done with (stored
-          // raw, these bytes are the ring's, which must never be freed).
-          if (stored.compression === 1) freeIfWhole(stored.bytes);
-          gcHint.allocated(stored.bytes.byteLength);
-        }
         if (pack.size >= init.packSize) await shipPack();
       }
       waiting.release(batch.cost);
