@@ -7,7 +7,6 @@ import type { MasterIndex } from '../repository/index.ts';
 import type { Repository } from '../repository/repository.ts';
 import type { SnapshotEntry } from '../repository/snapshots.ts';
 import type { Hex64, SnapshotManifest, SnapshotSource } from '../repository/types.ts';
-import { postgresPaths, snapshotPostgres } from '../replicator/sources/postgres/snapshot-postgres.ts';
 import { s3Paths, snapshotS3 } from '../replicator/sources/s3/snapshot-s3.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 import type { WalkProblem } from '../replicator/snapshot/tree-builder.ts';
@@ -80,6 +79,8 @@ export function directoryJob(ctx: CliContext, source: string): SnapshotJob {
 
 /** Databases of a server named by reference (env:NAME, file:/path, or a URL without password). */
 export async function postgresJob(ctx: CliContext, ref: string, databases: readonly string[]): Promise<SnapshotJob> {
+  // Imported here: it brings pg, which a snapshot of anything else does not need to load.
+  const { postgresPaths, snapshotPostgres } = await import('../replicator/sources/postgres/snapshot-postgres.ts');
   const target = await resolvePostgres(ref, ctx.env);
   const binDir = await findPgBin(ctx.env);
   return {

@@ -2,14 +2,17 @@
 // builds loggers; modules take a `Logger` and scope it with child(). Every value logged passes
 // through log-scrub.ts first (secrets in text and in error objects), then pino's redaction of
 // fields by name.
+import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
 import { UsageError } from './errors.ts';
 import { scrubber } from './log-scrub.ts';
 
 export { secretsFromEnv } from './log-scrub.ts';
 
 export type { Logger };
+
+const requireModule = createRequire(import.meta.url);
 
 /**
  * Field paths pino blanks out wherever they appear. Secrets should never reach a log call in the
@@ -106,6 +109,8 @@ function destinationFor(options: LoggerOptions): DestinationStream {
   // pino-pretty as a function called in line, not its transport stream: each line is written
   // synchronously, so nothing logged just before an exit is lost.
   const toStderr = options.destination === undefined;
+  // Loaded only for pretty logs (a person at a terminal): 30-odd modules a daemon never needs.
+  const { prettyFactory } = requireModule('pino-pretty') as typeof PinoPretty;
   const prettify = prettyFactory({
     colorize: options.colorize ?? (toStderr && process.stderr.isTTY === true),
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o',

@@ -15,9 +15,6 @@ import type { SiteSwitch } from '../../repository/failover-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
 import { findSnapshot, listSnapshots, type SnapshotEntry } from '../../repository/snapshots.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
-import { restorePostgres } from '../../verifier/restore/postgres-restore.ts';
-import { MAX_PUT, restoreS3 } from '../../verifier/restore/s3-restore.ts';
-import { MAX_PART, MIN_PART } from '../../sites/s3/multipart-upload.ts';
 import { resolvePostgres } from '../../sites/postgres/connection.ts';
 import { findPgBin } from '../../sites/postgres/tools.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -176,6 +173,9 @@ async function restoreFrom(ctx: CliContext, args: Args, source: Source): Promise
 }
 
 async function restoreDatabase(ctx: CliContext, args: Args, ref: string, source: Source): Promise<void> {
+  // Imported here, like the bucket restore's modules below: pg and the S3 SDK are not loaded by a
+  // restore into a folder, the common case.
+  const { restorePostgres } = await import('../../verifier/restore/postgres-restore.ts');
   const target = await resolvePostgres(ref, ctx.env);
   const binDir = await findPgBin(ctx.env);
   const progress = new Progress(ctx.stderr, ctx.clock);
@@ -210,6 +210,8 @@ async function restoreDatabase(ctx: CliContext, args: Args, ref: string, source:
 }
 
 async function restoreBucket(ctx: CliContext, args: Args, url: string, source: Source): Promise<void> {
+  const { MAX_PUT, restoreS3 } = await import('../../verifier/restore/s3-restore.ts');
+  const { MAX_PART, MIN_PART } = await import('../../sites/s3/multipart-upload.ts');
   const threshold = args['multipart-threshold'] === undefined ? undefined : parseSize(args['multipart-threshold'], '--multipart-threshold');
   const partSize = args['part-size'] === undefined ? undefined : parseSize(args['part-size'], '--part-size');
   if (threshold !== undefined && (threshold < 1 || threshold > MAX_PUT)) throw new UsageError('--multipart-threshold must be between 1 byte and 5GiB');

@@ -12,7 +12,6 @@ import { formatBytes, formatDuration } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
 import { openIndexed } from '../session.ts';
-import { snapshotByContract } from '../snapshot-contract.ts';
 import { directoryJob, findParent, postgresJob, s3Job, type SnapshotJob } from '../snapshot-jobs.ts';
 import { snapshotTo } from '../snapshot-to.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -68,6 +67,8 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
       if (args.contract !== undefined) {
+        // Imported here: contracts bring zod and yaml, which a snapshot of a path does not need.
+        const { snapshotByContract } = await import('../snapshot-contract.ts');
         await snapshotByContract(ctx, { contract: args.contract, path: args.path, tags: args.tag, json: args.json });
         return;
       }
