@@ -87,7 +87,8 @@ export async function openSiteAt(
         });
   return stackSite(base, {
     clock: ctx.clock,
-    logger: ctx.logger.child({ site: name }),
+    // The stack names the site in its own log lines (a child here would print "site" twice).
+    logger: ctx.logger,
     concurrency: options.concurrency ?? 8,
     ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
     ...(options.retention === undefined ? {} : { retention: options.retention }),
