@@ -6,13 +6,11 @@
 // hashes (HMAC) to its id. Packs may be sampled (sample.ts); everything else is always read.
 // Then every manifest's trees are walked through the site's own index (tree-walk.ts).
 import { describeError } from '../../core/errors.ts';
-import { freeIfWhole } from '../../core/gc.ts';
 import { sha256Hex } from '../../repository/crypto/hash.ts';
 import { FormatError, IntegrityError, NoRepositoryError } from '../../repository/errors.ts';
 import { decodeIndex, MasterIndex } from '../../repository/index.ts';
 import { describeKeyFile, MAX_KEY_FILE_BYTES } from '../../repository/keyfile.ts';
 import { decodeObject, OBJECT_LIMITS } from '../../repository/object-codec.ts';
-import { readPack } from '../../repository/pack/reader.ts';
 import { Repository } from '../../repository/repository.ts';
 import { validateSnapshot } from '../../repository/snapshot.ts';
 import type { Hex64, SnapshotManifest } from '../../repository/types.ts';
@@ -21,6 +19,7 @@ import { Semaphore } from '../../sites/wrappers/semaphore.ts';
 import type { ScrubGuard } from './guard.ts';
 import type { Listing } from './listing.ts';
 import { classifyKey } from './object-names.ts';
+import { PackCheckPool } from './pack-check-pool.ts';
 import { samplePacks } from './sample.ts';
 import { walkManifests } from './tree-walk.ts';
 import type { Expected, SiteScrub } from './types.ts';
@@ -34,7 +33,7 @@ export interface DeepOptions {
 
 type Named = { key: string; id: Hex64; size: number };
 
-/** Bytes of packs read at once (at least one pack): two of the default 16 MiB. */
+/** Bytes of packs read or being checked at once (at least one pack): two of the default 16 MiB. */
 const PACK_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 export async function checkDeep(
@@ -57,8 +56,13 @@ export async function checkDeep(
     }
   }
 
-  /** The object's bytes if they hash to its name; undefined (with a finding) otherwise. */
-  const fetch = async (o: Named, max: number): Promise<Buffer | undefined> => {
+  const misnamed = (o: Named, hash: Hex64, size: number): void => {
+    const recorded = o.key.startsWith('data/') ? expected.packs.get(o.id)?.size : undefined;
+    const sizes = recorded !== undefined && recorded !== size ? ` (${size} bytes; ${recorded} recorded)` : '';
+    corrupt(o.key, `its bytes do not match its name: SHA-256 is ${hash.slice(0, 16)}…${sizes}`);
+  };
+  /** The object's bytes, unchecked; undefined (with a finding when due) if they cannot be had. */
+  const download = async (o: Named, max: number): Promise<Buffer | undefined> => {
     if (o.size === 0) {
       corrupt(o.key, 'the object is empty (0 bytes)');
       return undefined;
@@ -75,14 +79,16 @@ export async function checkDeep(
     scrub.stats.objects++;
     scrub.stats.bytes += got.value.byteLength;
     scrub.examined.set(o.key, 'deep');
-    const hash = sha256Hex(got.value);
-    if (hash !== o.id) {
-      const recorded = o.key.startsWith('data/') ? expected.packs.get(o.id)?.size : undefined;
-      const sizes = recorded !== undefined && recorded !== got.value.byteLength ? ` (${got.value.byteLength} bytes; ${recorded} recorded)` : '';
-      corrupt(o.key, `its bytes do not match its name: SHA-256 is ${hash.slice(0, 16)}…${sizes}`);
-      return undefined;
-    }
     return got.value;
+  };
+  /** The object's bytes if they hash to its name; undefined (with a finding) otherwise. */
+  const fetch = async (o: Named, max: number): Promise<Buffer | undefined> => {
+    const bytes = await download(o, max);
+    if (bytes === undefined) return undefined;
+    const hash = sha256Hex(bytes);
+    if (hash === o.id) return bytes;
+    misnamed(o, hash, bytes.byteLength);
+    return undefined;
   };
   const each = <T>(items: T[], fn: (item: T) => Promise<void>): Promise<unknown> => Promise.all(items.map((i) => limit.run(() => fn(i))));
   const damaged = (o: Named, err: unknown): void => {
@@ -151,36 +157,35 @@ export async function checkDeep(
     scrub.notes.push(`sampled ${chosen.size} of ${groups.pack.length} packs (${options.samplePercent}%, least recently verified first)`);
   }
   const packs = groups.pack.filter((p) => chosen.has(p.id));
-  // Each pack is read whole into memory, and checking one takes about as long as reading the
-  // next: a few in flight, bounded by bytes, keep the reads going without packs piling up.
-  const largest = packs.reduce((max, p) => Math.max(max, p.size), 1);
-  const packLimit = new Semaphore(Math.max(1, Math.min(concurrency, Math.floor(PACK_BYTES_IN_FLIGHT / largest))));
-  await Promise.all(
-    packs.map((o) =>
-      packLimit.run(async () => {
-        const bytes = await fetch(o, 4 * 1024 ** 3);
-        // Downloaded (sound or not): fetch() marks what it got bytes for as examined at deep.
-        if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
-        if (bytes === undefined) return;
-        try {
-          const pack = readPack(key, bytes, o.id);
-          let blobs = 0;
-          for (const { plaintext } of pack.blobs()) {
-            blobs++;
-            // Checked and done with: free it now (see "Memory" in docs/ARCHITECTURE.md).
-            freeIfWhole(plaintext);
-          }
-          if (blobs === pack.description.blobs.length) scrub.soundPacks.push(o.id);
-        } catch (err) {
-          damaged(o, err);
-        } finally {
-          // A whole pack (16 MiB by default) read into a buffer of its own: left to V8, the
-          // buffers of every pack read piled up in the old generation.
-          freeIfWhole(bytes);
-        }
-      }),
-    ),
-  );
+  // Each pack is read whole into memory and checked on a worker thread (hash, decrypt, decompress,
+  // HMAC: the CPU work of a deep scrub), so the checks use every core. Packs in flight are bounded
+  // by bytes: with 48 MiB (one download ahead of two checkers) the peak passed 256 MiB.
+  if (packs.length > 0) {
+    const checkers = new PackCheckPool({ rootKey: key.exportRaw(), repositoryId: key.repositoryId });
+    try {
+      const largest = packs.reduce((max, p) => Math.max(max, p.size), 1);
+      const inFlight = Math.max(1, Math.min(concurrency, checkers.size + 1, Math.floor(PACK_BYTES_IN_FLIGHT / largest)));
+      const packLimit = new Semaphore(inFlight);
+      await Promise.all(
+        packs.map((o) =>
+          packLimit.run(async () => {
+            const bytes = await download(o, 4 * 1024 ** 3);
+            // Downloaded (sound or not): download() marks what it got bytes for as examined at deep.
+            if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
+            if (bytes === undefined) return;
+            const size = bytes.byteLength;
+            // The bytes are handed to the checker thread: not touched here after this.
+            const verdict = await checkers.check(o.id, bytes);
+            if (verdict.kind === 'sound') scrub.soundPacks.push(o.id);
+            else if (verdict.kind === 'misnamed') misnamed(o, verdict.hash, size);
+            else corrupt(o.key, verdict.detail);
+          }),
+        ),
+      );
+    } finally {
+      await checkers.close();
+    }
+  }
 
   if (indexDamaged === 0) {
     for (const p of groups.pack) {
