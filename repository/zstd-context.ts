@@ -37,6 +37,13 @@ function nativeOf(stream: unknown): NativeStream | undefined {
 export class ZstdCompressor {
   private readonly options: ZstdOptions;
   private native: NativeStream | undefined;
+  /**
+   * False only when the last call ended its frame. Node's handle.reset() frees the context and
+   * makes a new one (node_zlib.cc's ResetStream runs Init again), a quarter of the cost of a
+   * small chunk; after a frame that ended, zstd starts the next one by itself, so the reset is
+   * needed only after a frame that did not fit.
+   */
+  private dirty = false;
 
   constructor(level: number) {
     this.options = { params: { [constants.ZSTD_c_compressionLevel]: level } };
@@ -58,8 +65,9 @@ export class ZstdCompressor {
     const native = this.native;
     if (native?._handle == null) return this.oneShot(input, out, limit);
     const handle = native._handle;
-    // Forget whatever a frame that did not fit left behind; keeps the level and the tables.
-    handle.reset();
+    // Forget whatever a frame that did not fit left behind (the level is kept).
+    if (this.dirty) handle.reset();
+    this.dirty = true;
     // One call with the whole input and ZSTD_e_end: zstd takes the input length as the frame's size.
     handle.writeSync(constants.ZSTD_e_end, input, 0, input.length, out, 0, limit);
     if (native._handle === null) {
@@ -70,6 +78,8 @@ export class ZstdCompressor {
     const [outLeft, inLeft] = native._writeState;
     // A full output buffer may hold a frame that is not finished: count it as not fitting.
     if (outLeft === 0 || inLeft !== 0) return -1;
+    // Room was left, so zstd flushed the whole frame and stands at the next one's start.
+    this.dirty = false;
     return limit - outLeft!;
   }
 
