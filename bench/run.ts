@@ -82,8 +82,8 @@ if (args.only === undefined || args.only === 'restic') {
   const dir = path.join(workRoot, 'restic');
   await mkdir(dir, { recursive: true });
   const d = await resticDriver(dir, { timeoutS: stepTimeoutS(args.scale), log });
+  // Nothing of a tool's work is deleted before the other tool ran (see session.ts on ext4).
   results.restic = await runSession(d, ctxFor('restic'), d.notes);
-  if (!args.keep) await rm(dir, { recursive: true, force: true });
 }
 let built = false;
 if (args.only === undefined || args.only === 'georep') {
@@ -97,7 +97,6 @@ if (args.only === undefined || args.only === 'georep') {
     log,
   });
   results.georep = await runSession(d, ctxFor('georep'), d.notes);
-  if (!args.keep) await rm(dir, { recursive: true, force: true });
 }
 let fanout: FanoutResult | undefined;
 if (args.only === 'fanout' || (args.only === undefined && !args.noFanout)) {
