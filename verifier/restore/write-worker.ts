@@ -5,7 +5,7 @@ import { GeorepError } from '../../core/errors.ts';
 import { freeIfWhole, freeNow, GcHint } from '../../core/gc.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { openBlob } from '../../repository/pack/reader.ts';
-import { applyMetadataToFd } from './safe-fs.ts';
+import { applyMetadataToFd, CREATE_FLAGS, CREATE_MODE } from './safe-fs.ts';
 import type { SpanDone, SpanJob, SpanWrite, WriterInit } from './write-protocol.ts';
 
 const port = parentPort!;
@@ -14,9 +14,10 @@ const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
 // Each blob leaves its decrypted and decompressed copies as garbage, and the spans arrive as
 // large buffers; few JavaScript objects are made, so V8 would seldom collect on its own.
 const gcHint = new GcHint();
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW;
 
 port.on('message', (job: SpanJob) => {
-  const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [], metaSet: [], metaFailures: [] };
+  const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [], created: [], metaSet: [], metaFailures: [] };
   const span = Buffer.from(job.span.buffer, job.span.byteOffset, job.span.byteLength);
   const salt = Buffer.from(job.salt);
   job.blobs.forEach(({ entry, writes }, blob) => {
@@ -40,15 +41,19 @@ port.on('message', (job: SpanJob) => {
   port.postMessage(done);
 });
 
-/** Writes `bytes` at `w.offset` of `w.path`, then its metadata when given; reports into `done`. */
+/**
+ * Writes `bytes` at `w.offset` of `w.path` (creating the file first when told to), then its
+ * metadata when given; reports into `done`.
+ */
 function writeAt(w: SpanWrite, bytes: Buffer, done: SpanDone): void {
   let fd: number;
   try {
-    fd = openSync(Buffer.from(w.path), constants.O_WRONLY | constants.O_NOFOLLOW);
+    fd = w.create === true ? openSync(Buffer.from(w.path), CREATE_FLAGS, CREATE_MODE) : openSync(Buffer.from(w.path), OPEN_FLAGS);
   } catch (err) {
     done.failures.push({ file: w.file, ...describe(err) });
     return;
   }
+  if (w.create === true) done.created.push(w.file);
   try {
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, w.offset + written);
