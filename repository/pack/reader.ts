@@ -2,6 +2,7 @@
 // for an authenticated header this version cannot read, a FormatError) naming the pack object;
 // no plaintext leaves here before its blob id has been checked.
 import type { KeyObject } from 'node:crypto';
+import { freeIfWhole } from '../../core/gc.ts';
 import { open, TAG_LENGTH } from '../crypto/aead.ts';
 import { isHex64, sha256Hex } from '../crypto/hash.ts';
 import type { RootKey } from '../crypto/root-key.ts';
@@ -108,6 +109,10 @@ function openWithPackKey(key: RootKey, packKey: KeyObject, entry: PackEntry, sea
     plain = decompressStored(stored, entry.compression, entry.rawLength, objectName);
   } catch (err) {
     throw fail(`does not decompress to its announced ${entry.rawLength} bytes`, err);
+  } finally {
+    // The decrypted frame is ours alone and done with once decompressed: free it now rather than
+    // at some later collection (not when stored raw: then it is the plaintext).
+    if (entry.compression !== 0) freeIfWhole(stored);
   }
   if (key.blobId(plain) !== entry.id) throw fail('has content that does not match its id');
   return plain;
