@@ -11,9 +11,14 @@ import type { SpanDone, SpanJob, SpanWrite, WriterInit } from './write-protocol.
 const port = parentPort!;
 const init = workerData as WriterInit;
 const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
-// Each blob leaves its decrypted and decompressed copies as garbage, and the spans arrive as
-// large buffers; few JavaScript objects are made, so V8 would seldom collect on its own.
+// Each blob leaves small objects with native memory (cipher and hash contexts) as garbage, and
+// the spans arrive as large buffers; few JavaScript objects are made, so V8 would seldom collect.
 const gcHint = new GcHint();
+/**
+ * Compressed blobs are decompressed into this, not into a buffer each (writeSync copies the bytes
+ * out, and the hash reads them in place): grown to the largest blob met, at most a chunk's size.
+ */
+let scratch = Buffer.allocUnsafeSlow(256 * 1024);
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW;
 
 port.on('message', (job: SpanJob) => {
@@ -24,7 +29,10 @@ port.on('message', (job: SpanJob) => {
     let plain: Buffer;
     try {
       const at = entry.offset - job.start;
-      plain = openBlob(key, salt, entry, span.subarray(at, at + entry.storedLength), job.pack);
+      if (scratch.length < entry.rawLength) scratch = Buffer.allocUnsafeSlow(Math.max(entry.rawLength, scratch.length * 2));
+      plain = openBlob(key, salt, entry, span.subarray(at, at + entry.storedLength), job.pack, scratch);
+      // Counted as before the scratch buffer: the collections at this pace also free the small
+      // objects (cipher and hash contexts, each with native memory) every blob leaves behind.
       gcHint.allocated(entry.storedLength + entry.rawLength);
     } catch (err) {
       // Not a byte of a blob that failed its checks is written; its files fail.
@@ -32,8 +40,8 @@ port.on('message', (job: SpanJob) => {
       return;
     }
     for (const w of writes) writeAt(w, plain, done);
-    // Written: the plaintext (zstd's output, or the decrypted copy) is garbage; free it now.
-    freeIfWhole(plain);
+    // Written: a blob stored raw is the decrypted copy, garbage now; free it (never the scratch).
+    if (plain.buffer !== scratch.buffer) freeIfWhole(plain);
   });
   // The span was transferred to this thread (or copied for it) and is done with: free its ~4 MiB
   // now; it lived long enough to reach V8's old generation, collected only now and then.
