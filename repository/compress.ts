@@ -84,15 +84,25 @@ const decompressor = new ZstdDecompressor();
  * The plaintext of stored bytes whose description (already authenticated) says `compression` and
  * `rawLength`. The decompressor may never produce more than rawLength bytes, so a hostile frame
  * cannot exhaust memory. Any failure or length mismatch is an IntegrityError naming `objectName`.
+ *
+ * With `scratch` of at least rawLength bytes, compressed bytes are decompressed into its start
+ * and the plaintext is a view of it (valid until the caller reuses it), not a buffer of its own;
+ * after a failure its content is undefined.
  */
-export function decompressStored(bytes: Uint8Array, compression: Compression, rawLength: number, objectName: string): Buffer {
+export function decompressStored(
+  bytes: Uint8Array,
+  compression: Compression,
+  rawLength: number,
+  objectName: string,
+  scratch?: Buffer,
+): Buffer {
   if (compression === 0) {
     if (bytes.length !== rawLength) {
       throw new IntegrityError(`${objectName}: plaintext is ${bytes.length} bytes, ${rawLength} announced`, { object: objectName });
     }
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  const plain = Buffer.allocUnsafe(rawLength);
+  const plain = scratch !== undefined && scratch.length >= rawLength ? scratch.subarray(0, rawLength) : Buffer.allocUnsafe(rawLength);
   if (!decompressor.decompressInto(bytes, plain)) {
     throw new IntegrityError(`${objectName}: zstd data does not decompress to ${rawLength} bytes`, { object: objectName });
   }

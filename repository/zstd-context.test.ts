@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { StorageCompressor } from './compress.ts';
-import { ZstdCompressor, ZstdDecompressor } from './zstd-context.ts';
+import { isOneWholeFrame, ZstdCompressor, ZstdDecompressor } from './zstd-context.ts';
 
 const text = (n: number, seed: number): Buffer =>
   Buffer.from(Array.from({ length: n }, (_, i) => `${seed},${i},shelter-${(i * seed) % 97},beds ${i % 13}\n`).join(''));
@@ -47,6 +47,54 @@ describe('kept zstd contexts', () => {
     expect(unzstd.decompressInto(frame, again)).toBe(true);
     expect(unzstd.kept).toBe(true);
     expect(again).toEqual(input);
+  });
+
+  it('decode frame after frame in one context (no reset between whole frames), also after refused ones', () => {
+    const unzstd = new ZstdDecompressor();
+    const checksummed = { params: { [constants.ZSTD_c_checksumFlag]: 1 } };
+    // Many shapes: tiny, multi-block (> 128 KiB), incompressible (raw blocks), RLE, with a checksum.
+    const inputs = [
+      text(10, 1),
+      text(20000, 2),
+      randomBytes(3000),
+      Buffer.alloc(50000, 7),
+      text(3000, 3),
+      randomBytes(300 * 1024),
+      text(1, 4),
+    ];
+    const frames = inputs.flatMap((input) => [
+      { input, frame: zstdCompressSync(input) },
+      { input, frame: zstdCompressSync(input, checksummed) },
+    ]);
+    for (const { frame } of frames) expect(isOneWholeFrame(frame)).toBe(true);
+    const bad = (frame: Buffer, input: Buffer): void => {
+      // Each leaves the context mid-frame or failed; the next good frame must still decode.
+      expect(unzstd.decompressInto(frame.subarray(0, frame.length - 3), Buffer.alloc(input.length))).toBe(false);
+      expect(unzstd.decompressInto(Buffer.concat([frame, frame.subarray(0, 9)]), Buffer.alloc(input.length))).toBe(false);
+      expect(unzstd.decompressInto(frame, Buffer.alloc(input.length + 1))).toBe(false);
+      // Without its checksum a frame yields all its content but is not whole: refused, and the
+      // context, left waiting for those 4 bytes, must not read the next frame as them.
+      if (frame[4]! & 4) expect(unzstd.decompressInto(frame.subarray(0, frame.length - 4), Buffer.alloc(input.length))).toBe(false);
+    };
+    for (let round = 0; round < 3; round++) {
+      for (const [i, { input, frame }] of frames.entries()) {
+        const out = Buffer.alloc(input.length);
+        expect(unzstd.decompressInto(frame, out), `frame ${i}`).toBe(true);
+        expect(out.equals(input), `frame ${i}`).toBe(true);
+        if (round === 1 && i % 3 === 0) bad(frame, input);
+      }
+    }
+    expect(unzstd.kept).toBe(true);
+  });
+
+  it('tell one whole frame from a cut, padded, doubled or foreign one', () => {
+    const frame = zstdCompressSync(text(5000, 9), { params: { [constants.ZSTD_c_checksumFlag]: 1 } });
+    expect(isOneWholeFrame(frame)).toBe(true);
+    expect(isOneWholeFrame(frame.subarray(0, frame.length - 1))).toBe(false);
+    expect(isOneWholeFrame(Buffer.concat([frame, Buffer.from([0])]))).toBe(false);
+    expect(isOneWholeFrame(Buffer.concat([frame, frame]))).toBe(false);
+    expect(isOneWholeFrame(Buffer.from('not a zstd frame at all'))).toBe(false);
+    expect(isOneWholeFrame(Buffer.alloc(0))).toBe(false);
   });
 
   it('store the same decisions and bytes that decode as one-shot calls would', () => {

@@ -2,6 +2,7 @@
 // for an authenticated header this version cannot read, a FormatError) naming the pack object;
 // no plaintext leaves here before its blob id has been checked.
 import type { KeyObject } from 'node:crypto';
+import { freeIfWhole } from '../../core/gc.ts';
 import { open, TAG_LENGTH } from '../crypto/aead.ts';
 import { isHex64, sha256Hex } from '../crypto/hash.ts';
 import type { RootKey } from '../crypto/root-key.ts';
@@ -92,12 +93,23 @@ export function decryptHeader(
  * The plaintext of one blob of a pack whose trailer holds `salt`, from `sealed` (its stored bytes).
  * Authenticates it with its label (type, compression, id) and offset, decompresses it within
  * its announced length, and checks that key.blobId(plaintext) is entry.id.
+ *
+ * `scratch` (optional, see decompressStored): a compressed blob's plaintext is then a view of it,
+ * valid until the caller reuses it, so a thread opening blob after blob does not allocate a
+ * plaintext buffer for each. Nothing is returned, in it or otherwise, unless every check passed.
  */
-export function openBlob(key: RootKey, salt: Buffer, entry: PackEntry, sealed: Uint8Array, objectName: string): Buffer {
-  return openWithPackKey(key, key.packKey(salt), entry, sealed, objectName);
+export function openBlob(key: RootKey, salt: Buffer, entry: PackEntry, sealed: Uint8Array, objectName: string, scratch?: Buffer): Buffer {
+  return openWithPackKey(key, key.packKey(salt), entry, sealed, objectName, scratch);
 }
 
-function openWithPackKey(key: RootKey, packKey: KeyObject, entry: PackEntry, sealed: Uint8Array, objectName: string): Buffer {
+function openWithPackKey(
+  key: RootKey,
+  packKey: KeyObject,
+  entry: PackEntry,
+  sealed: Uint8Array,
+  objectName: string,
+  scratch?: Buffer,
+): Buffer {
   const fail = (problem: string, cause?: unknown): IntegrityError =>
     new IntegrityError(`${objectName}: blob ${entry.id} ${problem}`, { object: objectName, cause });
   if (sealed.length !== entry.storedLength) throw fail(`is ${sealed.length} bytes, ${entry.storedLength} announced`);
@@ -105,9 +117,13 @@ function openWithPackKey(key: RootKey, packKey: KeyObject, entry: PackEntry, sea
   if (stored === undefined) throw fail('does not authenticate (damaged, moved, relabelled or tampered with)');
   let plain: Buffer;
   try {
-    plain = decompressStored(stored, entry.compression, entry.rawLength, objectName);
+    plain = decompressStored(stored, entry.compression, entry.rawLength, objectName, scratch);
   } catch (err) {
     throw fail(`does not decompress to its announced ${entry.rawLength} bytes`, err);
+  } finally {
+    // The decrypted frame is ours alone and done with once decompressed: free it now rather than
+    // at some later collection (not when stored raw: then it is the plaintext).
+    if (entry.compression !== 0) freeIfWhole(stored);
   }
   if (key.blobId(plain) !== entry.id) throw fail('has content that does not match its id');
   return plain;

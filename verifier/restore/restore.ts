@@ -2,7 +2,7 @@
 // pack by pack in parallel and out of order (each blob verified before a byte of it is written),
 // then hard links, symlinks and special files, then metadata, deepest folders last. A damaged
 // pack fails only the files that need it; those files are removed, never left half-written.
-import { link, lchown, lutimes, mkdir, realpath, symlink } from 'node:fs/promises';
+import { link, lchown, lutimes, mkdir, readdir, realpath, symlink } from 'node:fs/promises';
 import { GeorepError, describeError } from '../../core/errors.ts';
 import { collectNow } from '../../core/gc.ts';
 import type { BlobReader, FetchedSpan } from '../../repository/blob-reader.ts';
@@ -66,9 +66,11 @@ const MAX_GAP = 1024 * 1024;
 
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
   const { reader, index, overwrite } = options;
-  await mkdir(options.target, { recursive: true });
+  const made = await mkdir(options.target, { recursive: true });
   // The target itself is the user's choice (it may be a link); below it nothing is followed.
   const target = Buffer.from(await realpath(options.target));
+  // A target made now, or found empty, holds nothing the overwrite rule must weigh.
+  const freshTarget = made !== undefined || (await readdir(target)).length === 0;
   let root: { tree: Hex64 } | { node: TreeNode } = { tree: options.tree };
   if (options.subPath !== undefined && options.subPath.replace(/\/+/g, '') !== '') {
     const node = await findNode(reader, options.tree, options.subPath);
@@ -83,7 +85,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   // Reading the trees and the index left garbage (decoded JSON, blob buffers) that the main
   // thread, which makes few objects from here on, would hold through the whole restore.
   collectNow();
-  return new RestoreRun(plan, target, overwrite, options).run();
+  return new RestoreRun(plan, target, freshTarget, overwrite, options).run();
 }
 
 class RestoreRun {
@@ -92,7 +94,18 @@ class RestoreRun {
   private readonly blockedDirs = new Set<string>();
   private readonly failedFiles = new Set<number>();
   private readonly skippedFiles = new Set<number>();
-  /** Files this run created: the only ones it may remove when they fail. */
+  /**
+   * Folders (relative, latin1; '' is the target) this run made, or found empty (the target): no
+   * file in them needs a look before it is created, as nothing can be there unless someone races
+   * the restore, and then the create (O_EXCL) fails and leaves it alone.
+   */
+  private readonly freshDirs = new Set<string>();
+  /**
+   * One-blob files in fresh folders: the writer that writes the blob creates the file (write
+   * protocol: SpanWrite.create), so the main thread makes no system call for them at all.
+   */
+  private readonly writerCreates = new Set<number>();
+  /** Files this run created (or a writer reported it created): the only ones it may remove when they fail. */
   private readonly createdFiles = new Set<number>();
   /** Files whose fate was decided (prepareFile ran). */
   private readonly prepared = new Set<number>();
@@ -106,9 +119,10 @@ class RestoreRun {
   private readonly overwrite: Overwrite;
   private readonly options: RestoreOptions;
 
-  constructor(plan: RestorePlan, target: Buffer, overwrite: Overwrite, options: RestoreOptions) {
+  constructor(plan: RestorePlan, target: Buffer, freshTarget: boolean, overwrite: Overwrite, options: RestoreOptions) {
     this.plan = plan;
     this.target = target;
+    if (freshTarget) this.freshDirs.add('');
     this.overwrite = overwrite;
     this.options = options;
   }
@@ -119,9 +133,9 @@ class RestoreRun {
     // hop per call cost more than the call (the event loop waits a few ms per span for them).
     for (const dir of this.plan.dirs) await this.makeDirectory(dir);
     const files = this.plan.files.filter((f) => f.linkTo === undefined);
-    // The writers start while files are made: each is created, empty at its full size, just
-    // before the first span that writes into it is fetched, so the making of 20,000 small files
-    // runs on the main thread while the writer threads work, rather than before they start.
+    // The writers start while files are made: a file checked and created here (one of several
+    // blobs, or in a folder that was already there) is created, empty at its full size, just
+    // before the first span that writes into it is fetched, while the writer threads work.
     for (const work of this.plan.packs) {
       for (const blob of work.blobs) for (const use of blob.uses) this.writesPerFile.set(use.file, (this.writesPerFile.get(use.file) ?? 0) + 1);
     }
@@ -188,7 +202,9 @@ class RestoreRun {
       return;
     }
     try {
-      if (await makeDir(this.abs(dir.rel), this.overwrite)) {
+      const made = await makeDir(this.abs(dir.rel), this.overwrite);
+      if (made !== false) {
+        if (made === 'made') this.freshDirs.add(dir.rel.toString('latin1'));
         this.result.dirs++;
         return;
       }
@@ -205,11 +221,21 @@ class RestoreRun {
     this.prepareFile(this.plan.files[index]!);
   }
 
-  /** Decides whether a file is (re)written, and creates it empty at its full size. */
+  /**
+   * Decides whether a file is (re)written, and creates it empty at its full size, or leaves its
+   * creation to the writer of its one blob when its folder is fresh.
+   */
   private prepareFile(file: PlannedFile): void {
     if (this.isBlocked(file.rel)) {
       this.failedFiles.add(file.index);
       this.problem(file.rel, new Error('its folder could not be restored'), 'BLOCKED');
+      return;
+    }
+    // Files of several blobs are still made here: their blobs may be written by both writers in
+    // any order, so the first to arrive cannot know it is first; they are few and large, and one
+    // create is little beside the MiBs written into them.
+    if (this.writesPerFile.get(file.index) === 1 && this.freshDirs.has(parentOf(file.rel))) {
+      this.writerCreates.add(file.index);
       return;
     }
     const abs = this.abs(file.rel);
@@ -273,6 +299,7 @@ class RestoreRun {
           .map((u) => {
             const file = this.plan.files[u.file]!;
             const write: SpanWrite = { file: u.file, path: new Uint8Array(this.abs(file.rel)), offset: u.offset };
+            if (this.writerCreates.has(u.file)) write.create = true;
             if (this.writesPerFile.get(u.file) === 1) {
               const { uid, gid, mode, mtimeNs } = file.node;
               write.meta = { uid, gid, mode, mtimeNs };
@@ -283,7 +310,11 @@ class RestoreRun {
       // Each blob is checked on its own in the writer: a damaged one fails only the files that need it.
       const done = await pool.write({ pack: fetched.name, salt: fetched.salt, start: fetched.start, span: fetched.span, blobs });
       held = done.failures.filter((f) => f.blob !== undefined);
-      for (const f of done.failures) if (f.blob === undefined) this.failFile(f.file, withCode(f));
+      for (const file of done.created) {
+        this.createdFiles.add(file);
+        this.result.files++;
+      }
+      for (const f of done.failures) if (f.blob === undefined) this.failFile(f.file, this.writeError(f));
       for (const file of done.metaSet) this.metaDone.add(file);
       for (const f of done.metaFailures) {
         this.metaDone.add(f.file);
@@ -296,6 +327,15 @@ class RestoreRun {
       wanted = wanted.filter((b, i) => again.has(i) && b.uses.some((u) => this.wants(u.file)));
     }
     for (const f of held) this.failFile(f.file, withCode(f));
+  }
+
+  /** A writer's failure as the problem to report. */
+  private writeError(f: SpanDone['failures'][number]): Error {
+    if (f.code === 'EEXIST' && this.writerCreates.has(f.file)) {
+      // Raced: something appeared in a folder this run made. It is not ours: left as it is.
+      return withCode({ code: 'EXISTS', message: 'something appeared there during the restore; it was left as it is' });
+    }
+    return withCode(f);
   }
 
   private failFile(file: number, err: unknown): void {
@@ -376,6 +416,12 @@ class RestoreRun {
       this.problem(item.rel, err);
     }
   }
+}
+
+/** The folder part of a relative path, as freshDirs and blockedDirs key it ('' for the target). */
+function parentOf(rel: Buffer): string {
+  const slash = rel.lastIndexOf(0x2f);
+  return slash < 0 ? '' : rel.toString('latin1', 0, slash);
 }
 
 function withCode(f: { code: string; message: string }): Error {

@@ -33,16 +33,19 @@ export async function existing(abs: Buffer): Promise<Existing> {
   }
 }
 
-/** Creates a folder, or accepts a real folder already there. Returns false if something else is there and may not be replaced. */
-export async function makeDir(abs: Buffer, overwrite: Overwrite): Promise<boolean> {
+/**
+ * Creates a folder ('made': empty, owner-only, this run's own), or accepts a real folder already
+ * there ('found'). Returns false if something else is there and may not be replaced.
+ */
+export async function makeDir(abs: Buffer, overwrite: Overwrite): Promise<'made' | 'found' | false> {
   const found = await existing(abs);
   if (found.kind === 'present') {
-    if (found.stats.isDirectory()) return true;
+    if (found.stats.isDirectory()) return 'found';
     if (overwrite !== 'always') return false;
     await unlink(abs); // a file or a link (never followed by unlink)
   }
   await mkdir(abs, { mode: 0o700 });
-  return (await lstat(abs)).isDirectory();
+  return (await lstat(abs)).isDirectory() ? 'made' : false;
 }
 
 /** Removes whatever is at `abs` so that a new entry can be made there; folders are left alone. */
@@ -99,8 +102,15 @@ export function clearPlaceSync(abs: Buffer): boolean {
   return true;
 }
 
+/**
+ * Flags and mode of every file a restore creates: never over anything already there (O_EXCL, which
+ * also refuses a symlink in its place), owner-only until its metadata is applied.
+ */
+export const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+export const CREATE_MODE = 0o600;
+
 export function createFileSync(abs: Buffer, size: number): void {
-  const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const fd = openSync(abs, CREATE_FLAGS, CREATE_MODE);
   try {
     if (size > 0) ftruncateSync(fd, size);
   } finally {

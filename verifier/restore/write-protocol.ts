@@ -12,9 +12,17 @@ export interface WriterInit {
 export interface SpanWrite {
   /** Index of the file in the restore plan, echoed back in failures. */
   file: number;
-  /** Absolute path of a file the restore created (opened without following links). */
+  /** Absolute path of the file (opened without following links). */
   path: Uint8Array;
   offset: number;
+  /**
+   * Set when the writer creates the file with this, its only write (safe-fs.ts CREATE_FLAGS:
+   * never over anything already there). Unset: the restore created the file, empty at its size.
+   * The restore sets it for one-blob files in folders it made itself, where nothing can be unless
+   * someone races it, so 20,000 small files are not each checked and created on the main thread
+   * only to be opened again here.
+   */
+  create?: boolean;
   /**
    * Set when this write is the file's only one (most small files are one blob): the writer then
    * sets owner, mode and mtime through the descriptor it wrote with, once the write succeeded,
@@ -41,6 +49,11 @@ export interface SpanDone {
   bytes: number;
   /** `blob` (an index into SpanJob.blobs) is set when the blob failed its checks, not the write. */
   failures: { file: number; code: string; message: string; blob?: number }[];
+  /**
+   * Files this writer created (SpanWrite.create), whether or not their write then succeeded: the
+   * restore may remove these, and only these, when they fail.
+   */
+  created: number[];
   /** Files whose metadata (SpanWrite.meta) was set. */
   metaSet: number[];
   /** Files written whole whose metadata could not be set: a problem, not a failed file. */

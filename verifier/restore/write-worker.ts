@@ -5,25 +5,34 @@ import { GeorepError } from '../../core/errors.ts';
 import { freeIfWhole, freeNow, GcHint } from '../../core/gc.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { openBlob } from '../../repository/pack/reader.ts';
-import { applyMetadataToFd } from './safe-fs.ts';
+import { applyMetadataToFd, CREATE_FLAGS, CREATE_MODE } from './safe-fs.ts';
 import type { SpanDone, SpanJob, SpanWrite, WriterInit } from './write-protocol.ts';
 
 const port = parentPort!;
 const init = workerData as WriterInit;
 const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
-// Each blob leaves its decrypted and decompressed copies as garbage, and the spans arrive as
-// large buffers; few JavaScript objects are made, so V8 would seldom collect on its own.
+// Each blob leaves small objects with native memory (cipher and hash contexts) as garbage, and
+// the spans arrive as large buffers; few JavaScript objects are made, so V8 would seldom collect.
 const gcHint = new GcHint();
+/**
+ * Compressed blobs are decompressed into this, not into a buffer each (writeSync copies the bytes
+ * out, and the hash reads them in place): grown to the largest blob met, at most a chunk's size.
+ */
+let scratch = Buffer.allocUnsafeSlow(256 * 1024);
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW;
 
 port.on('message', (job: SpanJob) => {
-  const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [], metaSet: [], metaFailures: [] };
+  const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [], created: [], metaSet: [], metaFailures: [] };
   const span = Buffer.from(job.span.buffer, job.span.byteOffset, job.span.byteLength);
   const salt = Buffer.from(job.salt);
   job.blobs.forEach(({ entry, writes }, blob) => {
     let plain: Buffer;
     try {
       const at = entry.offset - job.start;
-      plain = openBlob(key, salt, entry, span.subarray(at, at + entry.storedLength), job.pack);
+      if (scratch.length < entry.rawLength) scratch = Buffer.allocUnsafeSlow(Math.max(entry.rawLength, scratch.length * 2));
+      plain = openBlob(key, salt, entry, span.subarray(at, at + entry.storedLength), job.pack, scratch);
+      // Counted as before the scratch buffer: the collections at this pace also free the small
+      // objects (cipher and hash contexts, each with native memory) every blob leaves behind.
       gcHint.allocated(entry.storedLength + entry.rawLength);
     } catch (err) {
       // Not a byte of a blob that failed its checks is written; its files fail.
@@ -31,8 +40,8 @@ port.on('message', (job: SpanJob) => {
       return;
     }
     for (const w of writes) writeAt(w, plain, done);
-    // Written: the plaintext (zstd's output, or the decrypted copy) is garbage; free it now.
-    freeIfWhole(plain);
+    // Written: a blob stored raw is the decrypted copy, garbage now; free it (never the scratch).
+    if (plain.buffer !== scratch.buffer) freeIfWhole(plain);
   });
   // The span was transferred to this thread (or copied for it) and is done with: free its ~4 MiB
   // now; it lived long enough to reach V8's old generation, collected only now and then.
@@ -40,15 +49,19 @@ port.on('message', (job: SpanJob) => {
   port.postMessage(done);
 });
 
-/** Writes `bytes` at `w.offset` of `w.path`, then its metadata when given; reports into `done`. */
+/**
+ * Writes `bytes` at `w.offset` of `w.path` (creating the file first when told to), then its
+ * metadata when given; reports into `done`.
+ */
 function writeAt(w: SpanWrite, bytes: Buffer, done: SpanDone): void {
   let fd: number;
   try {
-    fd = openSync(Buffer.from(w.path), constants.O_WRONLY | constants.O_NOFOLLOW);
+    fd = w.create === true ? openSync(Buffer.from(w.path), CREATE_FLAGS, CREATE_MODE) : openSync(Buffer.from(w.path), OPEN_FLAGS);
   } catch (err) {
     done.failures.push({ file: w.file, ...describe(err) });
     return;
   }
+  if (w.create === true) done.created.push(w.file);
   try {
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, w.offset + written);

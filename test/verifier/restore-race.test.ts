@@ -1,0 +1,126 @@
+// A restore into folders it made itself leaves the creation of one-blob files to its writer
+// threads, without a look first (restore.ts, SpanWrite.create). Whatever appears in such a folder
+// between the planning and the writing (a file, a symlink to outside the target) is left exactly
+// as it is and reported; the other files restore in full.
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../core/clock.ts';
+import { BlobReader, type FetchedSpan } from '../../repository/blob-reader.ts';
+import type { MasterIndex } from '../../repository/index.ts';
+import { MIN_KDF } from '../../repository/keyfile.ts';
+import { loadMasterIndex } from '../../repository/load-index.ts';
+import { Repository } from '../../repository/repository.ts';
+import type { Hex64, PackEntry } from '../../repository/types.ts';
+import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
+import { FileSite } from '../../sites/file/file-site.ts';
+import { restoreSnapshot, type RestoreResult } from '../../verifier/restore/restore.ts';
+import type { Overwrite } from '../../verifier/restore/safe-fs.ts';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** A real reader that runs `beforeData` once, before the first span of file data is fetched. */
+class PlantingReader extends BlobReader {
+  private planted: Promise<void> | undefined;
+  private readonly beforeData: () => Promise<void>;
+
+  constructor(repo: Repository, index: MasterIndex, beforeData: () => Promise<void>) {
+    super(repo, index);
+    this.beforeData = beforeData;
+  }
+
+  override async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
+    // Every span waits for the planting: nothing is written before it.
+    await (this.planted ??= this.beforeData());
+    return super.fetchSpan(pack, entries);
+  }
+}
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe('restore into folders it made', () => {
+  it.each<Overwrite>(['never', 'always'])(
+    'leaves a file or symlink planted while it runs as it is and reports it (--overwrite %s)',
+    async (overwrite) => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-race-'));
+      dirs.push(dir);
+      await mkdir(path.join(dir, 'site'));
+      const repo = await Repository.init(new FileSite(path.join(dir, 'site')), 'pw', {
+        kdf: MIN_KDF,
+        chunker: { avg: 64 * 1024 },
+        clock: systemClock,
+        host: 'test',
+        user: 'test',
+      });
+      const source = path.join(dir, 'source');
+      await mkdir(path.join(source, 'a/deep'), { recursive: true });
+      const expected = new Map<string, string>();
+      const put = async (rel: string, bytes: Buffer): Promise<void> => {
+        await writeFile(path.join(source, rel), bytes);
+        expected.set(rel, sha(bytes));
+      };
+      for (let i = 0; i < 8; i++) await put(`a/f${i}`, randomBytes(1000 + i));
+      await put('a/deep/note', Buffer.from('deep\n'));
+      await put('a/big', randomBytes(2 * 1024 * 1024)); // several blobs: made by the main thread
+      await put('top.txt', Buffer.from('top\n'));
+      const { index: before } = await loadMasterIndex(repo);
+      const snap = await snapshotDirectory({
+        repo,
+        index: before,
+        source,
+        cacheDir: path.join(dir, 'cache'),
+        clock: systemClock,
+        host: 'test',
+        user: 'test',
+        program: 'test',
+      });
+      expect(snap.problems).toEqual([]);
+
+      const sentinel = path.join(dir, 'sentinel');
+      await mkdir(sentinel);
+      await writeFile(path.join(sentinel, 'victim'), 'precious\n');
+      const target = path.join(dir, 'target');
+      const plant = async (): Promise<void> => {
+        // By now the restore made every folder; no file is written yet.
+        expect((await lstat(path.join(target, 'a/deep'))).isDirectory()).toBe(true);
+        await writeFile(path.join(target, 'a/f1'), 'planted\n');
+        await symlink(path.join(sentinel, 'victim'), path.join(target, 'a/f2'));
+        await symlink(path.join(sentinel, 'victim'), path.join(target, 'top.txt'));
+      };
+      const { index } = await loadMasterIndex(repo);
+      const result: RestoreResult = await restoreSnapshot({
+        reader: new PlantingReader(repo, index, plant),
+        index,
+        tree: snap.manifest.tree,
+        target,
+        overwrite,
+      });
+
+      const problems = result.problems.map((p) => [p.path, p.code]).sort();
+      expect(problems).toEqual([
+        ['a/f1', 'EXISTS'],
+        ['a/f2', 'EXISTS'],
+        ['top.txt', 'EXISTS'],
+      ]);
+      expect(result.problems[0]!.message).toMatch(/appeared there during the restore/);
+      expect(await readFile(path.join(target, 'a/f1'), 'utf8')).toBe('planted\n');
+      expect(await readlink(path.join(target, 'a/f2'))).toBe(path.join(sentinel, 'victim'));
+      expect(await readlink(path.join(target, 'top.txt'))).toBe(path.join(sentinel, 'victim'));
+      expect(await readdir(sentinel)).toEqual(['victim']);
+      expect(await readFile(path.join(sentinel, 'victim'), 'utf8')).toBe('precious\n');
+      // Everything else is restored exactly, with its mode.
+      const raced = new Set(['a/f1', 'a/f2', 'top.txt']);
+      for (const [rel, hash] of expected) {
+        if (raced.has(rel)) continue;
+        expect(sha(await readFile(path.join(target, rel))), rel).toBe(hash);
+        expect((await stat(path.join(target, rel))).mode & 0o777, rel).toBe((await stat(path.join(source, rel))).mode & 0o777);
+      }
+      expect(result.files).toBe(expected.size - raced.size);
+    },
+  );
+});
