@@ -27,7 +27,11 @@ export interface ChunkerPoolInit {
 export interface ChunkerPoolDeps {
   /** True when the repository already holds the blob (from its index). */
   isKnown(id: Hex64): boolean;
-  /** Stores a finished pack; the worker that made it waits for this before its next pack. */
+  /**
+   * Stores a finished pack; the worker that made it waits for this before its next pack. Once it
+   * resolves the bytes go back to that worker, which builds a later pack in them: nothing may
+   * keep or read them after (a store that must keep them copies them).
+   */
   storePack(bytes: Uint8Array, description: PackDescription): Promise<void>;
 }
 
@@ -39,6 +43,7 @@ interface WorkerState {
   files: FileJob[];
   claims: Claims[];
   packsStored: number;
+  buffers: ArrayBuffer[];
 }
 
 interface Job {
@@ -77,7 +82,7 @@ export class ChunkerPool {
     const workerData = { ...init, known: init.known.bits };
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, { workerData, resourceLimits: WORKER_LIMITS });
-      const state: WorkerState = { worker, pendingBytes: 0, files: [], claims: [], packsStored: 0 };
+      const state: WorkerState = { worker, pendingBytes: 0, files: [], claims: [], packsStored: 0, buffers: [] };
       worker.on('message', (msg: FromWorker) => this.onMessage(state, msg));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
@@ -150,6 +155,9 @@ export class ChunkerPool {
         this.deps.storePack(msg.bytes, msg.description).then(
           () => {
             state.packsStored++;
+            const buffer = msg.bytes.buffer;
+            // Detached (byteLength 0) when the store freed it.
+            if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) state.buffers.push(buffer);
             this.scheduleSend();
           },
           (err: unknown) => this.fail(err),
@@ -174,15 +182,16 @@ export class ChunkerPool {
   /** Sends what waits in the worker's outbox, if anything. */
   private send(state: WorkerState): void {
     if (state.files.length === 0 && state.claims.length === 0 && state.packsStored === 0) return;
-    const msg: ToWorker = { kind: 'work', files: state.files, claims: state.claims, packsStored: state.packsStored };
+    const msg: ToWorker = { kind: 'work', files: state.files, claims: state.claims, packsStored: state.packsStored, buffers: state.buffers };
     state.files = [];
     state.claims = [];
     state.packsStored = 0;
-    this.post(state, msg);
+    state.buffers = [];
+    this.post(state, msg, msg.buffers);
   }
 
-  private post(state: WorkerState, msg: ToWorker): void {
-    state.worker.postMessage(msg);
+  private post(state: WorkerState, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    state.worker.postMessage(msg, transfer);
   }
 
   private fail(err: unknown): void {
