@@ -8,7 +8,7 @@ import { StorageCompressor, type StoredBytes } from '../../repository/compress.t
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { collectNow, freeNow } from '../../core/gc.ts';
+import { collectNow } from '../../core/gc.ts';
 import { ByteRing } from './byte-ring.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { ChunkBatch, FileJob, FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
@@ -56,16 +56,7 @@ interface Batch {
   answer?: boolean[];
 }
 
-/**
- * A stored pack's buffer, given back by the coordinator, to build the next pack in. One is kept:
- * a buffer kept is resident whole, and packs are usually stored before the next one is full.
- */
-let spare: Buffer | undefined;
-function newPack(): PackWriter {
-  const writer = new PackWriter(key, 'data', init.packSize + init.chunker.max, spare);
-  spare = undefined;
-  return writer;
-}
+const newPack = (): PackWriter => new PackWriter(key, 'data', init.packSize + init.chunker.max);
 let pack = newPack();
 let packSeq = 0;
 let unacked = 0;
@@ -132,10 +123,6 @@ port.on('message', (msg: ToWorker) => {
       for (const claims of msg.claims) {
         const batch = batches.get(claims.batch);
         if (batch !== undefined) batch.answer = claims.store;
-      }
-      for (const buffer of msg.buffers) {
-        if (spare === undefined) spare = Buffer.from(buffer);
-        else freeNow(buffer);
       }
       if (msg.packsStored > 0) {
         unacked -= msg.packsStored;

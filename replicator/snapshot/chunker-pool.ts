@@ -27,11 +27,7 @@ export interface ChunkerPoolInit {
 export interface ChunkerPoolDeps {
   /** True when the repository already holds the blob (from its index). */
   isKnown(id: Hex64): boolean;
-  /**
-   * Stores a finished pack; the worker that made it waits for this before its next pack. Once it
-   * resolves the bytes go back to that worker, which builds a later pack in them: nothing may
-   * keep or read them after (a store that must keep them copies them).
-   */
+  /** Stores a finished pack; the worker that made it waits for this before its next pack. */
   storePack(bytes: Uint8Array, description: PackDescription): Promise<void>;
 }
 
@@ -43,7 +39,6 @@ interface WorkerState {
   files: FileJob[];
   claims: Claims[];
   packsStored: number;
-  buffers: ArrayBuffer[];
 }
 
 interface Job {
@@ -82,7 +77,7 @@ export class ChunkerPool {
     const workerData = { ...init, known: init.known.bits };
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, { workerData, resourceLimits: WORKER_LIMITS });
-      const state: WorkerState = { worker, pendingBytes: 0, files: [], claims: [], packsStored: 0, buffers: [] };
+      const state: WorkerState = { worker, pendingBytes: 0, files: [], claims: [], packsStored: 0 };
       worker.on('message', (msg: FromWorker) => this.onMessage(state, msg));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
@@ -155,9 +150,6 @@ export class ChunkerPool {
         this.deps.storePack(msg.bytes, msg.description).then(
           () => {
             state.packsStored++;
-            const buffer = msg.bytes.buffer;
-            // Detached (byteLength 0) when the store freed it.
-            if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) state.buffers.push(buffer);
             this.scheduleSend();
           },
           (err: unknown) => this.fail(err),
@@ -182,16 +174,15 @@ export class ChunkerPool {
   /** Sends what waits in the worker's outbox, if anything. */
   private send(state: WorkerState): void {
     if (state.files.length === 0 && state.claims.length === 0 && state.packsStored === 0) return;
-    const msg: ToWorker = { kind: 'work', files: state.files, claims: state.claims, packsStored: state.packsStored, buffers: state.buffers };
+    const msg: ToWorker = { kind: 'work', files: state.files, claims: state.claims, packsStored: state.packsStored };
     state.files = [];
     state.claims = [];
     state.packsStored = 0;
-    state.buffers = [];
-    this.post(state, msg, msg.buffers);
+    this.post(state, msg);
   }
 
-  private post(state: WorkerState, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
-    state.worker.postMessage(msg, transfer);
+  private post(state: WorkerState, msg: ToWorker): void {
+    state.worker.postMessage(msg);
   }
 
   private fail(err: unknown): void {

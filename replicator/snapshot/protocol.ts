@@ -17,8 +17,6 @@
 // for anything (room in the ring, an answer, a pack acknowledgement: an answer it waits for may
 // belong to a batch still held back), when its queue of files runs empty, when it holds enough,
 // and before a `pack` or `flushed`: so `flushed` never overtakes the outcome of a file.
-// A stored pack's buffer goes back with its acknowledgement, and the worker builds a later pack
-// in it: a fresh buffer per pack cost ~4,000 page faults and an unmapping per 16 MiB.
 // A file that fails (unreadable, not a regular file) ends with its own outcome; it fails nothing
 // else. A failed store or a crashed worker fails every pending file (chunker-pool.ts).
 import type { Hex64, PackDescription } from '../../repository/types.ts';
@@ -66,11 +64,8 @@ export interface ChunkBatch {
 }
 
 export type ToWorker =
-  /**
-   * Files to read, answers and acknowledged packs (with the buffers of those packs, transferred,
-   * unless the store let go of them): what one turn of the coordinator produced.
-   */
-  | { kind: 'work'; files: FileJob[]; claims: Claims[]; packsStored: number; buffers: ArrayBuffer[] }
+  /** Files to read, answers and acknowledged packs: what one turn of the coordinator produced. */
+  | { kind: 'work'; files: FileJob[]; claims: Claims[]; packsStored: number }
   | { kind: 'flush' };
 
 export type FromWorker =

@@ -59,21 +59,16 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
   const cache = await ChangeCache.load(options.cacheDir, repo.config.id, source, (message) => options.logger?.warn(message));
   try {
     const newPacks: PackDescription[] = [];
-    // A worker's pack goes back to it once stored, to be built in again (chunker-pool.ts): the
-    // site keeps no reference to what it was given once put() resolves.
     const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
       await repo.savePackAs(description.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       newPacks.push(description);
       index.addPack(description);
-    };
-    const storeTreePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
-      await storePack(bytes, description);
-      // Stored: the pack's buffer (the tree store's writer's own) is free now rather than at the
-      // next full collection of this thread's large heap.
+      // Stored: the pack's buffer (a pack writer's own, from a worker or the tree store) is free
+      // now rather than at the next full collection of this thread's large heap.
       freeNow(bytes.buffer);
     };
 
-    const trees = new TreeStore(repo, index, storeTreePack, options.treePages);
+    const trees = new TreeStore(repo, index, storePack, options.treePages);
     const known = KnownFilter.forCount(index.blobCount);
     for (const pack of index.packs()) for (const blob of pack.blobs) known.add(blob.id);
     const pool = new ChunkerPool(

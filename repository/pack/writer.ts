@@ -45,16 +45,10 @@ export class PackWriter {
   private headerJson: number;
   private finished = false;
 
-  /**
-   * `capacityHint`: the pack size the caller aims for, so the buffer rarely has to grow.
-   * `reuse`: a buffer to build the pack in instead of a new one (a finished pack's buffer that
-   * nothing reads any more), used if it has room for `capacityHint`: a fresh buffer of this size
-   * is mapped by the C library and faulted in page by page, ~4,000 page faults per 16 MiB pack.
-   */
-  constructor(key: RootKey, type: BlobType, capacityHint = 1024 * 1024, reuse?: Buffer) {
+  /** `capacityHint`: the pack size the caller aims for, so the buffer rarely has to grow. */
+  constructor(key: RootKey, type: BlobType, capacityHint = 1024 * 1024) {
     this.type = type;
-    const capacity = capacityHint + TRAILER_SIZE + 64 * 1024;
-    this.buffer = reuse !== undefined && reuse.length >= capacity ? reuse : Buffer.allocUnsafeSlow(capacity);
+    this.buffer = Buffer.allocUnsafeSlow(capacityHint + TRAILER_SIZE + 64 * 1024);
     this.salt = randomBytes(SALT_SIZE);
     this.packKey = key.packKey(this.salt);
     this.headerJson = headerPrefix(type).length + 2;
