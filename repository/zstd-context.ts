@@ -36,9 +36,13 @@ function nativeOf(stream: unknown): NativeStream | undefined {
  */
 export class ZstdCompressor {
   private readonly options: ZstdOptions;
+  private readonly level: number;
   private native: NativeStream | undefined;
+  /** The last frame did not fit: the context holds part of it and must be reset before the next. */
+  private unfinished = false;
 
   constructor(level: number) {
+    this.level = level;
     this.options = { params: { [constants.ZSTD_c_compressionLevel]: level } };
     this.native = this.open();
   }
@@ -55,13 +59,19 @@ export class ZstdCompressor {
    * pledgedSrcSize does.
    */
   compressInto(input: Uint8Array, out: Uint8Array, limit: number): number {
+    if (this.unfinished) {
+      // Forget what a frame that did not fit left behind. Node's reset() makes a new zstd context
+      // (~25 us, as much as compressing a small chunk: so only here, not before every frame) and
+      // with the default parameters: a context at another level is opened afresh instead.
+      if (this.level === constants.ZSTD_CLEVEL_DEFAULT) this.native?._handle?.reset();
+      else this.native = this.open();
+      this.unfinished = false;
+    }
     const native = this.native;
     if (native?._handle == null) return this.oneShot(input, out, limit);
-    const handle = native._handle;
-    // Forget whatever a frame that did not fit left behind; keeps the level and the tables.
-    handle.reset();
-    // One call with the whole input and ZSTD_e_end: zstd takes the input length as the frame's size.
-    handle.writeSync(constants.ZSTD_e_end, input, 0, input.length, out, 0, limit);
+    // One call with the whole input and ZSTD_e_end: zstd takes the input length as the frame's
+    // size. A finished frame leaves the context ready for the next, with its level and tables.
+    native._handle.writeSync(constants.ZSTD_e_end, input, 0, input.length, out, 0, limit);
     if (native._handle === null) {
       // The context failed (out of memory, say) and is gone: this chunk and later ones go one-shot.
       this.native = this.open();
@@ -69,7 +79,10 @@ export class ZstdCompressor {
     }
     const [outLeft, inLeft] = native._writeState;
     // A full output buffer may hold a frame that is not finished: count it as not fitting.
-    if (outLeft === 0 || inLeft !== 0) return -1;
+    if (outLeft === 0 || inLeft !== 0) {
+      this.unfinished = true;
+      return -1;
+    }
     return limit - outLeft!;
   }
 
