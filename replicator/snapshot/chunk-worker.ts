@@ -11,7 +11,7 @@ import type { Hex64 } from '../../repository/types.ts';
 import { collectNow } from '../../core/gc.ts';
 import { ByteRing } from './byte-ring.ts';
 import { KnownFilter } from './known-filter.ts';
-import type { ChunkBatch, FileJob, FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import type { ChunkBatch, FileDone, FileJob, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -90,7 +90,7 @@ function nudge(): void {
 function enqueue(batch: ChunkBatch, cost: number): void {
   outbox.push(batch);
   if (batch.done !== undefined) outboxFiles++;
-  outboxIds += batch.ids.length;
+  outboxIds += batch.lengths.length;
   outboxCost += cost;
   if (outboxIds >= OUTBOX_IDS || outboxCost >= OUTBOX_COST) flushOutbox();
 }
@@ -158,7 +158,6 @@ async function readLoop(): Promise<void> {
 }
 
 async function readFile(job: FileJob): Promise<void> {
-  const content: Hex64[] = [];
   let size = 0;
   let fd: number;
   try {
@@ -167,10 +166,10 @@ async function readFile(job: FileJob): Promise<void> {
     // would hang); the fstat below refuses anything but a regular file.
     fd = openSync(Buffer.from(job.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    enqueue({ job: job.job, batch: -1, ids: [], lengths: [], done: { content, size, problem: problemOf(err) } }, 0);
+    enqueue({ job: job.job, batch: -1, ids: '', lengths: [], done: { size, problem: problemOf(err) } }, 0);
     return;
   }
-  let done: FileOutcome | undefined;
+  let done: FileDone | undefined;
   try {
     const before = fstatSync(fd, { bigint: true });
     if (!before.isFile()) throw Object.assign(new Error('is no longer a regular file'), { code: 'NOT_A_FILE' });
@@ -211,7 +210,6 @@ async function readFile(job: FileJob): Promise<void> {
             : { id, rawLength: length, stored: { bytes: slot.bytes, compression: compressed.compression } },
         );
         cost += slot.cost;
-        content.push(id);
         start += length;
       }
       buffer.copyWithin(0, start, filled);
@@ -221,21 +219,21 @@ async function readFile(job: FileJob): Promise<void> {
         const after = fstatSync(fd, { bigint: true });
         const changed = after.size !== before.size || after.mtimeNs !== before.mtimeNs || BigInt(size) !== after.size;
         done = changed
-          ? { content, size, problem: { code: 'CHANGED', message: 'file changed while it was read', changed: true } }
-          : { content, size };
+          ? { size, problem: { code: 'CHANGED', message: 'file changed while it was read', changed: true } }
+          : { size };
       }
       post(job.job, chunks, cost, done);
       if (last) break;
     }
   } catch (err) {
-    enqueue({ job: job.job, batch: -1, ids: [], lengths: [], done: { content, size, problem: problemOf(err) } }, 0);
+    enqueue({ job: job.job, batch: -1, ids: '', lengths: [], done: { size, problem: problemOf(err) } }, 0);
   } finally {
     closeSync(fd);
   }
 }
 
 /** Queues a batch of ids for the coordinator and its chunks (their bytes in the ring) for the answer. */
-function post(job: number, chunks: Waiting[], cost: number, done: FileOutcome | undefined): void {
+function post(job: number, chunks: Waiting[], cost: number, done: FileDone | undefined): void {
   const batch = nextBatch++;
   if (chunks.length > 0) {
     batches.set(batch, { chunks, cost });
@@ -245,7 +243,7 @@ function post(job: number, chunks: Waiting[], cost: number, done: FileOutcome | 
     {
       job,
       batch: chunks.length > 0 ? batch : -1,
-      ids: chunks.map((c) => c.id),
+      ids: chunks.map((c) => c.id).join(''),
       lengths: chunks.map((c) => c.rawLength),
       ...(done === undefined ? {} : { done }),
     },

@@ -47,6 +47,8 @@ interface Job {
   weight: number;
   state: WorkerState;
   newBytes: number;
+  /** The ids of the file's batches so far. */
+  content: Hex64[];
 }
 
 /**
@@ -96,7 +98,7 @@ export class ChunkerPool {
     const weight = size + 16 * 1024;
     state.pendingBytes += weight;
     return new Promise((resolve, reject) => {
-      this.jobs.set(job, { resolve, reject, weight, state, newBytes: 0 });
+      this.jobs.set(job, { resolve, reject, weight, state, newBytes: 0, content: [] });
       state.files.push({ job, path: new Uint8Array(path), size });
       if (state.files.length >= MAX_FILES_PER_MESSAGE) this.send(state);
       else this.scheduleSend();
@@ -129,10 +131,12 @@ export class ChunkerPool {
         for (const batch of msg.batches) {
           const job = this.jobs.get(batch.job);
           if (batch.batch >= 0) {
-            const store = batch.ids.map((id, i) => {
+            const store = batch.lengths.map((length, i) => {
+              const id = batch.ids.slice(i * 64, i * 64 + 64);
+              job?.content.push(id);
               if (this.claimed.has(id) || this.deps.isKnown(id)) return false;
               this.claimed.add(id);
-              if (job !== undefined) job.newBytes += batch.lengths[i]!;
+              if (job !== undefined) job.newBytes += length;
               return true;
             });
             state.claims.push({ batch: batch.batch, store });
@@ -140,7 +144,7 @@ export class ChunkerPool {
           if (batch.done !== undefined && job !== undefined) {
             this.jobs.delete(batch.job);
             job.state.pendingBytes -= job.weight;
-            job.resolve({ ...batch.done, newBytes: job.newBytes });
+            job.resolve({ ...batch.done, content: job.content, newBytes: job.newBytes });
           }
         }
         // The answers go with the files that the finished ones make room for, read this turn.

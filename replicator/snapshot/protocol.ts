@@ -17,6 +17,8 @@
 // for anything (room in the ring, an answer, a pack acknowledgement: an answer it waits for may
 // belong to a batch still held back), when its queue of files runs empty, when it holds enough,
 // and before a `pack` or `flushed`: so `flushed` never overtakes the outcome of a file.
+// What is cloned is kept small too: a batch's ids travel as one string of 64-digit ids back to
+// back, and a file's outcome does not repeat them (its content is the ids of its batches).
 // A file that fails (unreadable, not a regular file) ends with its own outcome; it fails nothing
 // else. A failed store or a crashed worker fails every pending file (chunker-pool.ts).
 import type { Hex64, PackDescription } from '../../repository/types.ts';
@@ -39,6 +41,9 @@ export interface FileOutcome {
   problem?: { code: string; message: string; changed?: boolean };
 }
 
+/** A FileOutcome as sent: its content is the ids of the file's batches, in order. */
+export type FileDone = Omit<FileOutcome, 'content'>;
+
 export interface FileJob {
   job: number;
   path: Uint8Array;
@@ -58,9 +63,10 @@ export interface Claims {
 export interface ChunkBatch {
   job: number;
   batch: number;
-  ids: Hex64[];
+  /** The ids, each 64 hex digits, back to back (one string clones faster than many). */
+  ids: string;
   lengths: number[];
-  done?: FileOutcome;
+  done?: FileDone;
 }
 
 export type ToWorker =
