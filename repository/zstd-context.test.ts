@@ -28,6 +28,22 @@ describe('kept zstd contexts', () => {
     expect(zstdDecompressSync(out.subarray(0, n))).toEqual(next);
   });
 
+  it('make the same bytes as a one-shot call at their level, before and after a frame that did not fit', () => {
+    for (const level of [3, 19]) {
+      const zstd = new ZstdCompressor(level);
+      const out = Buffer.alloc(1 << 20);
+      const inputs = [text(2000, 1), text(40, 2), text(30000, 3), text(500, 4)];
+      const same = (input: Buffer): void => {
+        const n = zstd.compressInto(input, out, out.length);
+        expect(out.subarray(0, n)).toEqual(zstdCompressSync(input, { params: { [constants.ZSTD_c_compressionLevel]: level }, pledgedSrcSize: input.length }));
+      };
+      inputs.forEach(same);
+      expect(zstd.compressInto(randomBytes(20_000), out, 19_000)).toBe(-1);
+      inputs.forEach(same);
+      expect(zstd.kept).toBe(true);
+    }
+  });
+
   it('decompress exactly the announced length, refuse shorter, longer and garbage, and recover', () => {
     const unzstd = new ZstdDecompressor();
     expect(unzstd.kept).toBe(true);

@@ -36,16 +36,13 @@ function nativeOf(stream: unknown): NativeStream | undefined {
  */
 export class ZstdCompressor {
   private readonly options: ZstdOptions;
+  private readonly level: number;
   private native: NativeStream | undefined;
-  /**
-   * False only when the last call ended its frame. Node's handle.reset() frees the context and
-   * makes a new one (node_zlib.cc's ResetStream runs Init again), a quarter of the cost of a
-   * small chunk; after a frame that ended, zstd starts the next one by itself, so the reset is
-   * needed only after a frame that did not fit.
-   */
-  private dirty = false;
+  /** The last frame did not fit: the context holds part of it and must be reset before the next. */
+  private unfinished = false;
 
   constructor(level: number) {
+    this.level = level;
     this.options = { params: { [constants.ZSTD_c_compressionLevel]: level } };
     this.native = this.open();
   }
@@ -62,14 +59,19 @@ export class ZstdCompressor {
    * pledgedSrcSize does.
    */
   compressInto(input: Uint8Array, out: Uint8Array, limit: number): number {
+    if (this.unfinished) {
+      // Forget what a frame that did not fit left behind. Node's reset() makes a new zstd context
+      // (~25 us, as much as compressing a small chunk: so only here, not before every frame) and
+      // with the default parameters: a context at another level is opened afresh instead.
+      if (this.level === constants.ZSTD_CLEVEL_DEFAULT) this.native?._handle?.reset();
+      else this.native = this.open();
+      this.unfinished = false;
+    }
     const native = this.native;
     if (native?._handle == null) return this.oneShot(input, out, limit);
-    const handle = native._handle;
-    // Forget whatever a frame that did not fit left behind (the level is kept).
-    if (this.dirty) handle.reset();
-    this.dirty = true;
-    // One call with the whole input and ZSTD_e_end: zstd takes the input length as the frame's size.
-    handle.writeSync(constants.ZSTD_e_end, input, 0, input.length, out, 0, limit);
+    // One call with the whole input and ZSTD_e_end: zstd takes the input length as the frame's
+    // size. A finished frame leaves the context ready for the next, with its level and tables.
+    native._handle.writeSync(constants.ZSTD_e_end, input, 0, input.length, out, 0, limit);
     if (native._handle === null) {
       // The context failed (out of memory, say) and is gone: this chunk and later ones go one-shot.
       this.native = this.open();
@@ -77,9 +79,10 @@ export class ZstdCompressor {
     }
     const [outLeft, inLeft] = native._writeState;
     // A full output buffer may hold a frame that is not finished: count it as not fitting.
-    if (outLeft === 0 || inLeft !== 0) return -1;
-    // Room was left, so zstd flushed the whole frame and stands at the next one's start.
-    this.dirty = false;
+    if (outLeft === 0 || inLeft !== 0) {
+      this.unfinished = true;
+      return -1;
+    }
     return limit - outLeft!;
   }
 

@@ -11,7 +11,7 @@ import type { Hex64 } from '../../repository/types.ts';
 import { collectNow } from '../../core/gc.ts';
 import { ByteRing } from './byte-ring.ts';
 import { KnownFilter } from './known-filter.ts';
-import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import type { ChunkBatch, FileDone, FileJob, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -28,7 +28,15 @@ const MAX_UNACKED_PACKS = 2;
  * Chunks waiting for the coordinator's answer are copied here (at most this many bytes, and at
  * least one chunk of the largest size), so waiting costs no allocation per chunk.
  */
-const waiting = new ByteRing(Math.max(8 * 1024 * 1024, init.chunker.max));
+const waiting = new ByteRing(Math.max(init.ringSize ?? 8 * 1024 * 1024, init.chunker.max));
+/**
+ * Batches held back to go in one message (protocol.ts), sent once this many files are done, or
+ * once they hold a quarter of the ring or this many ids: the coordinator's answers free the ring,
+ * and its outcomes free room for more files, so neither should wait for a long queue to drain.
+ */
+const OUTBOX_FILES = 8;
+const OUTBOX_IDS = 1024;
+const OUTBOX_COST = waiting.capacity / 4;
 
 /**
  * A chunk waiting for "store it or not", its bytes in the ring: compressed already (`stored`),
@@ -58,7 +66,12 @@ const batches = new Map<number, Batch>();
 const order: number[] = [];
 /** Waiters for "something changed" (an answer applied, a pack acknowledged); each re-checks. */
 let wakers: (() => void)[] = [];
-const files: Extract<ToWorker, { kind: 'file' }>[] = [];
+const files: FileJob[] = [];
+/** Held back until flushOutbox(); empty whenever this thread waits (see sleep()). */
+let outbox: ChunkBatch[] = [];
+let outboxFiles = 0;
+let outboxIds = 0;
+let outboxCost = 0;
 let reading = false;
 let committing = false;
 let flushRequested = false;
@@ -73,25 +86,51 @@ function nudge(): void {
   for (const w of waiting) w();
 }
 
+/** Queues a batch for the next `chunks` message; sends it once it holds enough. */
+function enqueue(batch: ChunkBatch, cost: number): void {
+  outbox.push(batch);
+  if (batch.done !== undefined) outboxFiles++;
+  outboxIds += batch.lengths.length;
+  outboxCost += cost;
+  if (outboxIds >= OUTBOX_IDS || outboxCost >= OUTBOX_COST) flushOutbox();
+}
+
+function flushOutbox(): void {
+  if (outbox.length === 0) return;
+  send({ kind: 'chunks', batches: outbox });
+  outbox = [];
+  outboxFiles = outboxIds = outboxCost = 0;
+}
+
+/**
+ * Waits until nudged. What it waits for (room in the ring, an answer, a pack acknowledgement) may
+ * need an answer to a batch still in the outbox: sent first, or this would wait forever.
+ */
 function sleep(): Promise<void> {
+  flushOutbox();
   return new Promise((r) => wakers.push(r));
+}
+
+/** Lets the event loop deliver the coordinator's messages (answers, files) between two files. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
-    case 'file':
-      files.push(msg);
-      void readLoop();
-      break;
-    case 'claims': {
-      const batch = batches.get(msg.batch);
-      if (batch !== undefined) batch.answer = msg.store;
+    case 'work':
+      for (const file of msg.files) files.push(file);
+      for (const claims of msg.claims) {
+        const batch = batches.get(claims.batch);
+        if (batch !== undefined) batch.answer = claims.store;
+      }
+      if (msg.packsStored > 0) {
+        unacked -= msg.packsStored;
+        nudge();
+      }
+      // Sealing answered batches first frees ring room for the reading.
       void commitLoop();
-      break;
-    }
-    case 'packStored':
-      unacked--;
-      nudge();
+      void readLoop();
       break;
     case 'flush':
       flushRequested = true;
@@ -104,15 +143,21 @@ async function readLoop(): Promise<void> {
   if (reading) return;
   reading = true;
   try {
-    for (let job = files.shift(); job !== undefined; job = files.shift()) await readFile(job);
+    for (let job = files.shift(); job !== undefined; job = files.shift()) {
+      await readFile(job);
+      if (outboxFiles >= OUTBOX_FILES && files.length > 0) {
+        flushOutbox();
+        await yieldToLoop();
+      }
+    }
   } finally {
     reading = false;
+    flushOutbox();
   }
   void commitLoop();
 }
 
-async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void> {
-  const content: Hex64[] = [];
+async function readFile(job: FileJob): Promise<void> {
   let size = 0;
   let fd: number;
   try {
@@ -121,10 +166,10 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
     // would hang); the fstat below refuses anything but a regular file.
     fd = openSync(Buffer.from(job.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    send({ kind: 'chunks', job: job.job, batch: -1, ids: [], lengths: [], done: { content, size, problem: problemOf(err) } });
+    enqueue({ job: job.job, batch: -1, ids: '', lengths: [], done: { size, problem: problemOf(err) } }, 0);
     return;
   }
-  let done: FileOutcome | undefined;
+  let done: FileDone | undefined;
   try {
     const before = fstatSync(fd, { bigint: true });
     if (!before.isFile()) throw Object.assign(new Error('is no longer a regular file'), { code: 'NOT_A_FILE' });
@@ -165,7 +210,6 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
             : { id, rawLength: length, stored: { bytes: slot.bytes, compression: compressed.compression } },
         );
         cost += slot.cost;
-        content.push(id);
         start += length;
       }
       buffer.copyWithin(0, start, filled);
@@ -175,34 +219,36 @@ async function readFile(job: Extract<ToWorker, { kind: 'file' }>): Promise<void>
         const after = fstatSync(fd, { bigint: true });
         const changed = after.size !== before.size || after.mtimeNs !== before.mtimeNs || BigInt(size) !== after.size;
         done = changed
-          ? { content, size, problem: { code: 'CHANGED', message: 'file changed while it was read', changed: true } }
-          : { content, size };
+          ? { size, problem: { code: 'CHANGED', message: 'file changed while it was read', changed: true } }
+          : { size };
       }
       post(job.job, chunks, cost, done);
       if (last) break;
     }
   } catch (err) {
-    send({ kind: 'chunks', job: job.job, batch: -1, ids: [], lengths: [], done: { content, size, problem: problemOf(err) } });
+    enqueue({ job: job.job, batch: -1, ids: '', lengths: [], done: { size, problem: problemOf(err) } }, 0);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Sends a batch of ids and queues its chunks (their bytes in the ring) for the answer. */
-function post(job: number, chunks: Waiting[], cost: number, done: FileOutcome | undefined): void {
+/** Queues a batch of ids for the coordinator and its chunks (their bytes in the ring) for the answer. */
+function post(job: number, chunks: Waiting[], cost: number, done: FileDone | undefined): void {
   const batch = nextBatch++;
   if (chunks.length > 0) {
     batches.set(batch, { chunks, cost });
     order.push(batch);
   }
-  send({
-    kind: 'chunks',
-    job,
-    batch: chunks.length > 0 ? batch : -1,
-    ids: chunks.map((c) => c.id),
-    lengths: chunks.map((c) => c.rawLength),
-    ...(done === undefined ? {} : { done }),
-  });
+  enqueue(
+    {
+      job,
+      batch: chunks.length > 0 ? batch : -1,
+      ids: chunks.map((c) => c.id).join(''),
+      lengths: chunks.map((c) => c.rawLength),
+      ...(done === undefined ? {} : { done }),
+    },
+    cost,
+  );
 }
 
 /** Applies answers in order: seals the chunks this worker must store into its pack. */
@@ -230,6 +276,7 @@ async function commitLoop(): Promise<void> {
       flushRequested = false;
       if (pack.count > 0) await shipPack();
       while (unacked > 0) await sleep();
+      flushOutbox(); // empty already (the queue is); kept so that 'flushed' can never overtake an outcome
       send({ kind: 'flushed' });
     }
   } finally {
@@ -244,6 +291,7 @@ async function shipPack(): Promise<void> {
   const { bytes, description } = pack.finish();
   pack = newPack();
   unacked++;
+  flushOutbox();
   // The writer's buffer is its own (never Node's shared pool) and done with: transfer it.
   send({ kind: 'pack', pack: packSeq++, bytes, description }, [bytes.buffer as ArrayBuffer]);
   // The pack's buffer and the chunks sealed into it are garbage now, old enough to sit in the

@@ -1,11 +1,13 @@
 // The main-thread side of the chunking workers (chunk-worker.ts): hands out files, answers "which
 // of these chunk ids must you store?" so each new blob is stored once per run, and passes finished
 // packs to the store. A failed store or a crashed worker fails every pending and later file.
+// What goes to a worker waits in its outbox until the end of the event loop's turn: one message
+// then carries the files, answers and acknowledgements of that turn (protocol.ts).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Hex64, PackDescription } from '../../repository/types.ts';
 import type { KnownFilter } from './known-filter.ts';
-import type { FileOutcome, FromWorker, ToWorker } from './protocol.ts';
+import type { Claims, FileJob, FileOutcome, FromWorker, ToWorker } from './protocol.ts';
 
 export interface ChunkedFile extends FileOutcome {
   /** Bytes of this file's chunks that this run stored (before compression). */
@@ -18,6 +20,8 @@ export interface ChunkerPoolInit {
   chunker: { min: number; avg: number; max: number };
   packSize: number;
   known: KnownFilter;
+  /** Tests only: a small ring makes the workers wait for answers often (see WorkerInit). */
+  ringSize?: number;
 }
 
 export interface ChunkerPoolDeps {
@@ -31,6 +35,10 @@ interface WorkerState {
   worker: Worker;
   pendingBytes: number;
   flushed?: { resolve: () => void; reject: (err: unknown) => void };
+  /** Waiting for the next `work` message. */
+  files: FileJob[];
+  claims: Claims[];
+  packsStored: number;
 }
 
 interface Job {
@@ -39,6 +47,8 @@ interface Job {
   weight: number;
   state: WorkerState;
   newBytes: number;
+  /** The ids of the file's batches so far. */
+  content: Hex64[];
 }
 
 /**
@@ -47,6 +57,9 @@ interface Job {
  * 1 GiB snapshot at no measurable cost in time.
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 };
+
+/** An outbox holding this many files goes at once rather than at the end of the turn. */
+const MAX_FILES_PER_MESSAGE = 64;
 
 // Under vitest the sources run as .ts (Node strips the types); the build runs the .js beside us.
 const WORKER_URL = new URL(`./chunk-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -58,13 +71,15 @@ export class ChunkerPool {
   private readonly deps: ChunkerPoolDeps;
   private nextJob = 0;
   private failure: unknown;
+  /** An outbox flush is scheduled for the end of this turn of the event loop. */
+  private sendScheduled = false;
 
   constructor(init: ChunkerPoolInit, deps: ChunkerPoolDeps, size = Math.max(1, availableParallelism())) {
     this.deps = deps;
     const workerData = { ...init, known: init.known.bits };
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, { workerData, resourceLimits: WORKER_LIMITS });
-      const state: WorkerState = { worker, pendingBytes: 0 };
+      const state: WorkerState = { worker, pendingBytes: 0, files: [], claims: [], packsStored: 0 };
       worker.on('message', (msg: FromWorker) => this.onMessage(state, msg));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
@@ -83,8 +98,10 @@ export class ChunkerPool {
     const weight = size + 16 * 1024;
     state.pendingBytes += weight;
     return new Promise((resolve, reject) => {
-      this.jobs.set(job, { resolve, reject, weight, state, newBytes: 0 });
-      this.post(state, { kind: 'file', job, path: new Uint8Array(path), size });
+      this.jobs.set(job, { resolve, reject, weight, state, newBytes: 0, content: [] });
+      state.files.push({ job, path: new Uint8Array(path), size });
+      if (state.files.length >= MAX_FILES_PER_MESSAGE) this.send(state);
+      else this.scheduleSend();
     });
   }
 
@@ -96,6 +113,7 @@ export class ChunkerPool {
           new Promise<void>((resolve, reject) => {
             if (this.failure !== undefined) return reject(this.failure);
             state.flushed = { resolve, reject };
+            this.send(state); // files and answers first: the worker flushes after them
             this.post(state, { kind: 'flush' });
           }),
       ),
@@ -109,27 +127,35 @@ export class ChunkerPool {
 
   private onMessage(state: WorkerState, msg: FromWorker): void {
     switch (msg.kind) {
-      case 'chunks': {
-        const job = this.jobs.get(msg.job);
-        if (msg.batch >= 0) {
-          const store = msg.ids.map((id, i) => {
-            if (this.claimed.has(id) || this.deps.isKnown(id)) return false;
-            this.claimed.add(id);
-            if (job !== undefined) job.newBytes += msg.lengths[i]!;
-            return true;
-          });
-          this.post(state, { kind: 'claims', batch: msg.batch, store });
+      case 'chunks':
+        for (const batch of msg.batches) {
+          const job = this.jobs.get(batch.job);
+          if (batch.batch >= 0) {
+            const store = batch.lengths.map((length, i) => {
+              const id = batch.ids.slice(i * 64, i * 64 + 64);
+              job?.content.push(id);
+              if (this.claimed.has(id) || this.deps.isKnown(id)) return false;
+              this.claimed.add(id);
+              if (job !== undefined) job.newBytes += length;
+              return true;
+            });
+            state.claims.push({ batch: batch.batch, store });
+          }
+          if (batch.done !== undefined && job !== undefined) {
+            this.jobs.delete(batch.job);
+            job.state.pendingBytes -= job.weight;
+            job.resolve({ ...batch.done, content: job.content, newBytes: job.newBytes });
+          }
         }
-        if (msg.done !== undefined && job !== undefined) {
-          this.jobs.delete(msg.job);
-          job.state.pendingBytes -= job.weight;
-          job.resolve({ ...msg.done, newBytes: job.newBytes });
-        }
+        // The answers go with the files that the finished ones make room for, read this turn.
+        this.scheduleSend();
         break;
-      }
       case 'pack':
         this.deps.storePack(msg.bytes, msg.description).then(
-          () => this.post(state, { kind: 'packStored', pack: msg.pack }),
+          () => {
+            state.packsStored++;
+            this.scheduleSend();
+          },
           (err: unknown) => this.fail(err),
         );
         break;
@@ -138,6 +164,25 @@ export class ChunkerPool {
         state.flushed = undefined;
         break;
     }
+  }
+
+  private scheduleSend(): void {
+    if (this.sendScheduled) return;
+    this.sendScheduled = true;
+    setImmediate(() => {
+      this.sendScheduled = false;
+      for (const state of this.workers) this.send(state);
+    });
+  }
+
+  /** Sends what waits in the worker's outbox, if anything. */
+  private send(state: WorkerState): void {
+    if (state.files.length === 0 && state.claims.length === 0 && state.packsStored === 0) return;
+    const msg: ToWorker = { kind: 'work', files: state.files, claims: state.claims, packsStored: state.packsStored };
+    state.files = [];
+    state.claims = [];
+    state.packsStored = 0;
+    this.post(state, msg);
   }
 
   private post(state: WorkerState, msg: ToWorker): void {
@@ -150,6 +195,7 @@ export class ChunkerPool {
     for (const job of this.jobs.values()) job.reject(err);
     this.jobs.clear();
     for (const state of this.workers) {
+      state.files = []; // their callers were just failed: nothing to read them for
       state.flushed?.reject(err);
       state.flushed = undefined;
     }
