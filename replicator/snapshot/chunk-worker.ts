@@ -221,7 +221,7 @@ async function commitLoop(): Promise<void> {
         const chunk = batch.chunks[i]!;
         const stored = chunk.stored ?? compressor.compress(chunk.raw!);
         pack.add(chunk.id, stored.bytes, stored.compression, chunk.rawLength);
-        if (pack.size >= init.packSize) await shipPack();
+        if (pack.isFull(init.packSize)) await shipPack();
       }
       waiting.release(batch.cost);
       nudge();
