@@ -73,7 +73,7 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
 
     const trees = new TreeStore(repo, index, storePack, options.treePages);
     const known = KnownFilter.forCount(index.blobCount);
-    for (const pack of index.packs()) for (const blob of pack.blobs) known.add(blob.id);
+    for (const id of index.blobIds()) known.add(id);
     const pool = new ChunkerPool(
       {
         rootKey: repo.key.exportRaw(),
