@@ -1,6 +1,6 @@
-// Resume after a killed run: a snapshot run stores its packs in staging as it goes but writes the
-// index object describing them only at the end, so a run killed mid-way leaves packs in staging
-// that no index object names. Without this, the next run would chunk, pack and upload the same
+// Resume after a killed run: a snapshot run stores its packs in staging as it goes and writes the
+// index objects describing them as they add up (replicator/snapshot/run-index.ts), so a run killed
+// mid-way leaves in staging the packs stored since its last index object, which no index names. Without this, the next run would chunk, pack and upload the same
 // data again (new salts, so new pack ids) and the old packs would only wait to be deleted.
 //
 // recoverStagedPacks() reads every such pack in full, checks that its SHA-256 is its name and

@@ -8,7 +8,7 @@ import { StorageCompressor, type StoredBytes } from '../../repository/compress.t
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { collectNow } from '../../core/gc.ts';
+import { collectNow, GcHint } from '../../core/gc.ts';
 import { ByteRing } from './byte-ring.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { ChunkBatch, FileDone, FileJob, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
@@ -24,6 +24,12 @@ const buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max
 // the pack before the next chunk is compressed.
 const compressor = new StorageCompressor();
 const MAX_UNACKED_PACKS = 2;
+/**
+ * Files read between full collections of this worker's small heap (besides the one per pack):
+ * with small files a pack holds up to 16,384 blobs, and the per-file garbage of that many files
+ * (messages, id lists) otherwise sat in the old generation until the pack was done.
+ */
+const fileGc = new GcHint(2048, 'major');
 /**
  * Chunks waiting for the coordinator's answer are copied here (at most this many bytes, and at
  * least one chunk of the largest size), so waiting costs no allocation per chunk.
@@ -145,6 +151,7 @@ async function readLoop(): Promise<void> {
   try {
     for (let job = files.shift(); job !== undefined; job = files.shift()) {
       await readFile(job);
+      fileGc.allocated(1);
       if (outboxFiles >= OUTBOX_FILES && files.length > 0) {
         flushOutbox();
         await yieldToLoop();
@@ -267,7 +274,7 @@ async function commitLoop(): Promise<void> {
         const chunk = batch.chunks[i]!;
         const stored = chunk.stored ?? compressor.compress(chunk.raw!);
         pack.add(chunk.id, stored.bytes, stored.compression, chunk.rawLength);
-        if (pack.size >= init.packSize) await shipPack();
+        if (pack.isFull(init.packSize)) await shipPack();
       }
       waiting.release(batch.cost);
       nudge();

@@ -27,7 +27,10 @@ export interface ChunkerPoolInit {
 export interface ChunkerPoolDeps {
   /** True when the repository already holds the blob (from its index). */
   isKnown(id: Hex64): boolean;
-  /** Stores a finished pack; the worker that made it waits for this before its next pack. */
+  /**
+   * Stores a finished pack; the worker that made it waits for this before its next pack. Resolves
+   * once isKnown knows the pack's blobs (tree-store.ts StorePack).
+   */
   storePack(bytes: Uint8Array, description: PackDescription): Promise<void>;
 }
 
@@ -66,6 +69,10 @@ const WORKER_URL = new URL(`./chunk-worker${import.meta.url.endsWith('.ts') ? '.
 
 export class ChunkerPool {
   private readonly workers: WorkerState[] = [];
+  /**
+   * Ids a worker was told to store whose pack is not stored yet. Once it is, the index knows them
+   * (deps.isKnown), so they leave this set: it holds what is in flight, not every new blob of the run.
+   */
   private readonly claimed = new Set<Hex64>();
   private readonly jobs = new Map<number, Job>();
   private readonly deps: ChunkerPoolDeps;
@@ -153,6 +160,8 @@ export class ChunkerPool {
       case 'pack':
         this.deps.storePack(msg.bytes, msg.description).then(
           () => {
+            // Stored and indexed (StorePack's contract): isKnown answers for these from now on.
+            for (const blob of msg.description.blobs) this.claimed.delete(blob.id);
             state.packsStored++;
             this.scheduleSend();
           },

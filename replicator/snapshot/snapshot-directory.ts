@@ -1,18 +1,19 @@
 // Snapshot of a directory tree into one repository: walk, chunk, dedup, compress, encrypt, pack,
-// store; then the index of the new packs; then, last, the snapshot manifest (commit last: a
-// manifest never names an object that is not stored yet).
+// store; the index objects of the new packs once those are stored (run-index.ts); then, last,
+// the snapshot manifest (commit last: a manifest never names an object that is not stored yet).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { encodeIndex, type MasterIndex } from '../../repository/index.ts';
+import type { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription, SnapshotManifest } from '../../repository/types.ts';
 import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
 import { freeNow } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
+import { RunIndex, type StoredPack } from './run-index.ts';
 import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
 import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts';
@@ -44,7 +45,8 @@ export interface SnapshotDirectoryResult {
   manifest: SnapshotManifest;
   /** Files and folders that could not be read or changed while read: reported, not fatal. */
   problems: WalkProblem[];
-  packs: PackDescription[];
+  /** The packs this run stored (their blobs are in the index and its index objects). */
+  packs: StoredPack[];
   stats: WalkStats;
 }
 
@@ -58,19 +60,20 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
   const time = clock.now().toISOString();
   const cache = await ChangeCache.load(options.cacheDir, repo.config.id, source, (message) => options.logger?.warn(message));
   try {
-    const newPacks: PackDescription[] = [];
+    // Index objects are written as packs are stored, a bounded number of blobs each (run-index.ts).
+    const runIndex = new RunIndex(repo);
     const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
       await repo.savePackAs(description.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      newPacks.push(description);
       index.addPack(description);
       // Stored: the pack's buffer (a pack writer's own, from a worker or the tree store) is free
       // now rather than at the next full collection of this thread's large heap.
       freeNow(bytes.buffer);
+      await runIndex.add(description);
     };
 
     const trees = new TreeStore(repo, index, storePack, options.treePages);
     const known = KnownFilter.forCount(index.blobCount);
-    for (const pack of index.packs()) for (const blob of pack.blobs) known.add(blob.id);
+    for (const id of index.blobIds()) known.add(id);
     const pool = new ChunkerPool(
       {
         rootKey: repo.key.exportRaw(),
@@ -93,7 +96,7 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
       const tree = await builder.buildDir(Buffer.from(source));
       await pool.flush();
       await trees.flush();
-      if (newPacks.length > 0) await repo.saveObject('index', encodeIndex(newPacks));
+      await runIndex.flush();
       const manifest: SnapshotManifest = {
         version: 1,
         time,
@@ -109,13 +112,13 @@ export async function snapshotDirectory(options: SnapshotDirectoryOptions): Prom
           dirs: builder.stats.dirs,
           bytes: builder.stats.bytes,
           newBytes: builder.stats.newBytes,
-          storedBytes: newPacks.reduce((sum, p) => sum + p.size, 0),
+          storedBytes: runIndex.storedBytes,
         },
         program: options.program,
       };
       const id = await repo.saveObject('snapshot', manifest);
       await cache.save();
-      return { id, manifest, problems: builder.problems, packs: newPacks, stats: builder.stats };
+      return { id, manifest, problems: builder.problems, packs: runIndex.packs, stats: builder.stats };
     } finally {
       await pool.close();
     }

@@ -28,6 +28,7 @@ export interface StreamChunkerDeps {
   packSize: number;
   /** True when the repository (or this run, elsewhere) holds the blob already. */
   isKnown(id: Hex64): boolean;
+  /** Resolves once isKnown knows the pack's blobs (tree-store.ts StorePack). */
   storePack: StorePack;
 }
 
@@ -38,6 +39,7 @@ export class StreamChunker {
   private readonly deps: StreamChunkerDeps;
   private readonly chunker: Chunker;
   private readonly buffer: Buffer;
+  /** New blobs of this run whose pack is not stored yet (then deps.isKnown knows them). */
   private readonly claimed = new Set<Hex64>();
   private pack: PackWriter;
   private busy = false;
@@ -49,7 +51,7 @@ export class StreamChunker {
     this.pack = this.newPack();
   }
 
-  /** True when this chunker stored the blob in this run. */
+  /** True when this chunker is storing the blob (its pack not stored yet). */
   has(id: Hex64): boolean {
     return this.claimed.has(id);
   }
@@ -87,9 +89,7 @@ export class StreamChunker {
   /** Stores the last, partly filled pack. */
   async flush(): Promise<void> {
     if (this.pack.count === 0) return;
-    const { bytes, description } = this.pack.finish();
-    this.pack = this.newPack();
-    await this.deps.storePack(bytes, description);
+    await this.ship();
   }
 
   /** Cuts the chunks in buffer[0..filled), stores the new ones; returns the bytes left over. */
@@ -126,12 +126,15 @@ export class StreamChunker {
     const stored = await Promise.all(batch.map((c) => compressForStorageAsync(c.plain)));
     for (let i = 0; i < batch.length; i++) {
       this.pack.add(batch[i]!.id, stored[i]!.bytes, stored[i]!.compression, batch[i]!.plain.length);
-      if (this.pack.size >= this.deps.packSize) {
-        const { bytes, description } = this.pack.finish();
-        this.pack = this.newPack();
-        await this.deps.storePack(bytes, description);
-      }
+      if (this.pack.isFull(this.deps.packSize)) await this.ship();
     }
+  }
+
+  private async ship(): Promise<void> {
+    const { bytes, description } = this.pack.finish();
+    this.pack = this.newPack();
+    await this.deps.storePack(bytes, description);
+    for (const blob of description.blobs) this.claimed.delete(blob.id);
   }
 
   private newPack(): PackWriter {

@@ -1,15 +1,16 @@
 // A snapshot whose files come from streams rather than a folder (a database dump, a bucket's
 // objects): the same trees, packs, index object and manifest as snapshot-directory.ts, in the
-// same order (data and tree packs, then the index object of the new packs, then, last, the
-// manifest), so every reader (ls, diff, restore, verify, prune, ship) handles it unchanged.
+// same order (data and tree packs, each index object once its packs are stored, then, last,
+// the manifest), so every reader (ls, diff, restore, verify, prune, ship) handles it unchanged.
 import type { Clock } from '../../core/clock.ts';
 import { GcHint } from '../../core/gc.ts';
-import { encodeIndex, type MasterIndex } from '../../repository/index.ts';
+import type { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription, SnapshotManifest, SnapshotSource, TreeNode } from '../../repository/types.ts';
 import { StreamChunker, type ChunkedStream } from './stream-chunker.ts';
 import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
+import { RunIndex, type StoredPack } from './run-index.ts';
 
 export interface StreamSnapshotOptions {
   repo: Repository;
@@ -36,12 +37,14 @@ export interface ManifestFields {
 export interface StreamSnapshotResult {
   id: Hex64;
   manifest: SnapshotManifest;
-  packs: PackDescription[];
+  /** The packs this run stored (their blobs are in the index and its index objects). */
+  packs: StoredPack[];
 }
 
 export class StreamSnapshot {
   readonly time: string;
-  readonly newPacks: PackDescription[] = [];
+  /** Index objects are written as packs are stored, a bounded number of blobs each (run-index.ts). */
+  private readonly runIndex: RunIndex;
   private readonly repo: Repository;
   private readonly index: MasterIndex;
   private readonly chunker: StreamChunker;
@@ -55,11 +58,12 @@ export class StreamSnapshot {
     this.index = index;
     this.time = options.clock.now().toISOString();
     const gcHint = new GcHint(32 * 1024 * 1024);
+    const runIndex = (this.runIndex = new RunIndex(repo));
     const storePack = async (bytes: Uint8Array, description: PackDescription): Promise<void> => {
       await repo.savePackAs(description.id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      this.newPacks.push(description);
       index.addPack(description);
       gcHint.allocated(bytes.byteLength);
+      await runIndex.add(description);
     };
     this.trees = new TreeStore(repo, index, storePack, options.treePages);
     this.chunker = new StreamChunker({
@@ -99,11 +103,11 @@ export class StreamSnapshot {
     this.bytes += size;
   }
 
-  /** Stores the last packs, then the index object of the new packs, then, last, the manifest. */
+  /** Stores the last packs, then the index object of those not yet described, then, last, the manifest. */
   async commit(tree: Hex64, fields: ManifestFields): Promise<StreamSnapshotResult> {
     await this.chunker.flush();
     await this.trees.flush();
-    if (this.newPacks.length > 0) await this.repo.saveObject('index', encodeIndex(this.newPacks));
+    await this.runIndex.flush();
     const manifest: SnapshotManifest = {
       version: 1,
       time: this.time,
@@ -119,11 +123,11 @@ export class StreamSnapshot {
         dirs: fields.dirs,
         bytes: this.bytes,
         newBytes: this.newBytes,
-        storedBytes: this.newPacks.reduce((sum, p) => sum + p.size, 0),
+        storedBytes: this.runIndex.storedBytes,
       },
       program: fields.program,
     };
     const id = await this.repo.saveObject('snapshot', manifest);
-    return { id, manifest, packs: this.newPacks };
+    return { id, manifest, packs: this.runIndex.packs };
   }
 }

@@ -3,6 +3,7 @@
 // chunking workers as they are met (bounded), so work flows across directory boundaries.
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { GeorepError } from '../../core/errors.ts';
+import { GcHint } from '../../core/gc.ts';
 import type { BigIntStats } from 'node:fs';
 import type { Hex64, NodeType, TreeNode } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
@@ -38,6 +39,15 @@ const SLASH = Buffer.from('/');
 const FILES_IN_FLIGHT = 64;
 /** lstat calls issued ahead of the entry being handled. */
 const STAT_AHEAD = 32;
+/**
+ * Entries walked between full collections of the main thread. Each entry leaves a little garbage
+ * (its path, stats, promises, the worker's answer) that lives across a young-generation collection
+ * of the small main-thread heap and so waits in the old generation, with the ArrayBuffers it
+ * holds, for V8's next full collection, which its heuristics put off until the heap and external
+ * memory have grown by tens of MiB: with 200,000 small files the peak was ~70 MiB higher than with
+ * 20,000. A full collection of the ~30 MiB heap every 8,192 entries costs ~0.3 s per 200,000.
+ */
+const ENTRIES_PER_COLLECTION = 8192;
 
 /** lstat of a folder's entries, each started up to `ahead` entries before it is needed. */
 class StatAhead {
@@ -72,6 +82,7 @@ export class TreeBuilder {
   /** Hard links: the first path of an inode is read; the others share its chunks. */
   private readonly hardlinks = new Map<string, Promise<ChunkedFile | undefined>>();
   private readonly linkIds = new Map<string, number>();
+  private readonly gcHint = new GcHint(ENTRIES_PER_COLLECTION, 'major');
 
   constructor(deps: TreeBuilderDeps) {
     this.deps = deps;
@@ -91,6 +102,7 @@ export class TreeBuilder {
     const stats = new StatAhead(dir, names, STAT_AHEAD);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
+      this.gcHint.allocated(1);
       const full = Buffer.concat([dir, SLASH, name]);
       let st: BigIntStats;
       try {

@@ -7,10 +7,16 @@ import type { Repository } from '../../repository/repository.ts';
 import { storeTree, type PageOptions } from '../../repository/tree-pages.ts';
 import type { Hex64, PackDescription, TreeNode } from '../../repository/types.ts';
 
+/**
+ * Stores a finished pack. It resolves only once the pack is stored and its blobs are in the index
+ * that the caller's isKnown consults: the run then forgets them (it remembers only the blobs of
+ * packs in flight), so each is still stored once.
+ */
 export type StorePack = (bytes: Uint8Array, description: PackDescription) => Promise<void>;
 
 export class TreeStore {
   private writer: PackWriter;
+  /** Trees of this run whose pack is not stored yet (then the index knows them). */
   private readonly claimed = new Set<Hex64>();
   private readonly uploads: Promise<void>[] = [];
   private readonly repo: Repository;
@@ -45,7 +51,7 @@ export class TreeStore {
     this.claimed.add(id);
     const stored = compressForStorage(bytes);
     this.writer.add(id, stored.bytes, stored.compression, bytes.length);
-    if (this.writer.size >= this.repo.config.packSize) this.ship();
+    if (this.writer.isFull(this.repo.config.packSize)) this.ship();
     return id;
   }
 
@@ -57,7 +63,9 @@ export class TreeStore {
   private ship(): void {
     const { bytes, description } = this.writer.finish();
     this.writer = new PackWriter(this.repo.key, 'tree');
-    const upload = this.storePack(bytes, description);
+    const upload = this.storePack(bytes, description).then(() => {
+      for (const blob of description.blobs) this.claimed.delete(blob.id);
+    });
     // Failures surface in flush(); until then the promise must not count as unhandled.
     upload.catch(() => undefined);
     this.uploads.push(upload);

@@ -98,6 +98,8 @@ describe('MasterIndex', () => {
     expect(index.lookup(key.blobId(Buffer.from('c')))!.pack).toBe(second.id);
     expect([...index.packs()]).toEqual([first, second]);
     expect(index.hasPack(second.id)).toBe(true);
+    // Every stored id, in pack order, as packs() would list them.
+    expect([...index.blobIds()]).toEqual([...first.blobs, ...second.blobs].map((b) => b.id));
   });
 
   it('holds a million blobs in little memory', () => {

@@ -77,6 +77,11 @@ export class MasterIndex {
     return this.packIds.has(packId);
   }
 
+  /** The id of every blob added (an id in several packs as often), without building entries. */
+  *blobIds(): Iterable<Hex64> {
+    for (let slot = 0; slot < this.table.size; slot++) yield this.table.idAt(slot);
+  }
+
   /** Every pack added, in order, rebuilt from the compact form (allocates; not for hot paths). */
   *packs(): Iterable<PackDescription> {
     for (const p of this.packList) {

@@ -9,7 +9,7 @@ import { FormatError, IntegrityError } from '../errors.ts';
 import type { BlobType, PackDescription } from '../types.ts';
 import { blobAad, blobNonce, encodeTrailer, HEADER_AAD, HEADER_NONCE } from './layout.ts';
 import { decryptHeader, openBlob, packObjectName, parseTrailer, readPack, TRAILER_SIZE } from './reader.ts';
-import { PackWriter } from './writer.ts';
+import { MAX_PACK_BLOBS, PackWriter } from './writer.ts';
 
 const key = new RootKey(randomBytes(32), 'aa'.repeat(32));
 
@@ -253,6 +253,26 @@ describe('packs', () => {
       expect(writer.hasRoomFor(1000, writer.size + 2000)).toBe(true);
       const size = writer.size;
       expect(writer.finish().bytes.length).toBe(size);
+    });
+
+    it('is full at the byte limit or at MAX_PACK_BLOBS blobs, whichever comes first', () => {
+      const writer = new PackWriter(key, 'data');
+      const one = (i: number): void => {
+        const plain = Buffer.from(`blob ${i}`);
+        writer.add(key.blobId(plain), plain, 0, plain.length);
+      };
+      one(0);
+      expect(writer.isFull(writer.size + 1)).toBe(false);
+      expect(writer.isFull(writer.size)).toBe(true);
+      for (let i = 1; i < MAX_PACK_BLOBS - 1; i++) one(i);
+      expect(writer.isFull(1 << 30)).toBe(false);
+      expect(writer.hasRoomFor(10, 1 << 30)).toBe(true);
+      one(MAX_PACK_BLOBS - 1);
+      expect(writer.count).toBe(MAX_PACK_BLOBS);
+      expect(writer.isFull(1 << 30)).toBe(true);
+      expect(writer.hasRoomFor(10, 1 << 30)).toBe(false);
+      const { bytes, description } = writer.finish();
+      expect(readPack(key, bytes, description.id).description.blobs).toHaveLength(MAX_PACK_BLOBS);
     });
 
     it('refuses misuse', () => {

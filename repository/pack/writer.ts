@@ -26,6 +26,15 @@ export interface FinishedPack {
   description: PackDescription;
 }
 
+/**
+ * Blobs a writer puts in one pack at most: a writer's choice, not a format rule (readers take any
+ * count a header of at most 16 MiB holds). Without it a pack of tiny blobs (small files) held
+ * ~100,000 entries, each an object in the writer and in its description until the pack is stored
+ * and indexed; 16,384 bounds that (and the pack's header, ~1.6 MiB) at ~4 MiB of pack for the
+ * smallest files, and leaves packs of ordinary chunks (16 MiB of 1 MiB chunks) untouched.
+ */
+export const MAX_PACK_BLOBS = 16_384;
+
 // The longest JSON an entry can take (ids 64 digits, offsets and lengths below 2^53) plus its comma.
 const MAX_ENTRY_JSON = 2 + 64 + 1 + 2 + 2 + 3 * 17 + 2;
 
@@ -64,14 +73,20 @@ export class PackWriter {
     return this.blobBytes + this.headerJson + TAG_LENGTH + TRAILER_SIZE;
   }
 
+  /** Whether the pack should be finished now: `limit` bytes reached, or MAX_PACK_BLOBS blobs. */
+  isFull(limit: number): boolean {
+    return this.size >= limit || this.entries.length >= MAX_PACK_BLOBS;
+  }
+
   /**
    * Whether a blob of `storedLength` (compressed, before the tag) keeps the pack within `limit`
-   * bytes and its header within the format's bound. An empty pack always has room, so one blob
+   * bytes, MAX_PACK_BLOBS blobs and its header within the format's bound. An empty pack always has room, so one blob
    * larger than the limit still gets a pack of its own.
    */
   hasRoomFor(storedLength: number, limit: number): boolean {
     if (this.headerJson + MAX_ENTRY_JSON > MAX_HEADER_PLAINTEXT) return false;
     if (this.entries.length === 0) return true;
+    if (this.entries.length >= MAX_PACK_BLOBS) return false;
     return this.size + storedLength + TAG_LENGTH + MAX_ENTRY_JSON <= limit;
   }
 
