@@ -123,4 +123,55 @@ describe('restore into folders it made', () => {
       expect(result.files).toBe(expected.size - raced.size);
     },
   );
+
+  it('fetches a pack of many tiny blobs in spans of at most 2,048 blobs, and restores every file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-spans-'));
+    dirs.push(dir);
+    await mkdir(path.join(dir, 'site'));
+    const repo = await Repository.init(new FileSite(path.join(dir, 'site')), 'pw', {
+      kdf: MIN_KDF,
+      chunker: { avg: 64 * 1024 },
+      clock: systemClock,
+      host: 'test',
+      user: 'test',
+    });
+    const source = path.join(dir, 'source');
+    const expected = new Map<string, string>();
+    for (let d = 0; d < 10; d++) {
+      await mkdir(path.join(source, `d${d}`), { recursive: true });
+      for (let f = 0; f < 500; f++) {
+        const bytes = Buffer.from(`shelter ${d}-${f}: ${randomBytes(8).toString('hex')}\n`);
+        await writeFile(path.join(source, `d${d}/f${f}`), bytes);
+        expected.set(`d${d}/f${f}`, sha(bytes));
+      }
+    }
+    const { index: before } = await loadMasterIndex(repo);
+    const snap = await snapshotDirectory({
+      repo,
+      index: before,
+      source,
+      cacheDir: path.join(dir, 'cache'),
+      clock: systemClock,
+      host: 'test',
+      user: 'test',
+      program: 'test',
+    });
+    const { index } = await loadMasterIndex(repo);
+    const spanSizes: number[] = [];
+    class CountingReader extends BlobReader {
+      override fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
+        spanSizes.push(entries.length);
+        return super.fetchSpan(pack, entries);
+      }
+    }
+    const target = path.join(dir, 'target');
+    const result = await restoreSnapshot({ reader: new CountingReader(repo, index), index, tree: snap.manifest.tree, target, overwrite: 'never' });
+    expect(result.problems).toEqual([]);
+    expect(result.files).toBe(5000);
+    // 5,000 blobs of ~40 bytes fit one 4 MiB span; the cap cuts them into at least three.
+    expect(Math.max(...spanSizes)).toBeLessThanOrEqual(2048);
+    expect(spanSizes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(5000);
+    expect(spanSizes.length).toBeGreaterThanOrEqual(3);
+    for (const [rel, hash] of expected) expect(sha(await readFile(path.join(target, rel))), rel).toBe(hash);
+  });
 });
