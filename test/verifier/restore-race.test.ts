@@ -38,6 +38,23 @@ class PlantingReader extends BlobReader {
   }
 }
 
+/** A repository in <dir>/site, with small chunks and the cheapest key derivation allowed. */
+async function newRepository(dir: string): Promise<Repository> {
+  await mkdir(path.join(dir, 'site'));
+  return Repository.init(new FileSite(path.join(dir, 'site')), 'pw', {
+    kdf: MIN_KDF,
+    chunker: { avg: 64 * 1024 },
+    clock: systemClock,
+    host: 'test',
+    user: 'test',
+  });
+}
+
+async function snapshotOf(repo: Repository, source: string, dir: string): Promise<Awaited<ReturnType<typeof snapshotDirectory>>> {
+  const { index } = await loadMasterIndex(repo);
+  return snapshotDirectory({ repo, index, source, cacheDir: path.join(dir, 'cache'), clock: systemClock, host: 'test', user: 'test', program: 'test' });
+}
+
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -49,14 +66,7 @@ describe('restore into folders it made', () => {
     async (overwrite) => {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-race-'));
       dirs.push(dir);
-      await mkdir(path.join(dir, 'site'));
-      const repo = await Repository.init(new FileSite(path.join(dir, 'site')), 'pw', {
-        kdf: MIN_KDF,
-        chunker: { avg: 64 * 1024 },
-        clock: systemClock,
-        host: 'test',
-        user: 'test',
-      });
+      const repo = await newRepository(dir);
       const source = path.join(dir, 'source');
       await mkdir(path.join(source, 'a/deep'), { recursive: true });
       const expected = new Map<string, string>();
@@ -68,17 +78,7 @@ describe('restore into folders it made', () => {
       await put('a/deep/note', Buffer.from('deep\n'));
       await put('a/big', randomBytes(2 * 1024 * 1024)); // several blobs: made by the main thread
       await put('top.txt', Buffer.from('top\n'));
-      const { index: before } = await loadMasterIndex(repo);
-      const snap = await snapshotDirectory({
-        repo,
-        index: before,
-        source,
-        cacheDir: path.join(dir, 'cache'),
-        clock: systemClock,
-        host: 'test',
-        user: 'test',
-        program: 'test',
-      });
+      const snap = await snapshotOf(repo, source, dir);
       expect(snap.problems).toEqual([]);
 
       const sentinel = path.join(dir, 'sentinel');
@@ -127,14 +127,7 @@ describe('restore into folders it made', () => {
   it('fetches a pack of many tiny blobs in spans of at most 2,048 blobs, and restores every file', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-spans-'));
     dirs.push(dir);
-    await mkdir(path.join(dir, 'site'));
-    const repo = await Repository.init(new FileSite(path.join(dir, 'site')), 'pw', {
-      kdf: MIN_KDF,
-      chunker: { avg: 64 * 1024 },
-      clock: systemClock,
-      host: 'test',
-      user: 'test',
-    });
+    const repo = await newRepository(dir);
     const source = path.join(dir, 'source');
     const expected = new Map<string, string>();
     for (let d = 0; d < 10; d++) {
@@ -145,17 +138,7 @@ describe('restore into folders it made', () => {
         expected.set(`d${d}/f${f}`, sha(bytes));
       }
     }
-    const { index: before } = await loadMasterIndex(repo);
-    const snap = await snapshotDirectory({
-      repo,
-      index: before,
-      source,
-      cacheDir: path.join(dir, 'cache'),
-      clock: systemClock,
-      host: 'test',
-      user: 'test',
-      program: 'test',
-    });
+    const snap = await snapshotOf(repo, source, dir);
     const { index } = await loadMasterIndex(repo);
     const spanSizes: number[] = [];
     class CountingReader extends BlobReader {
