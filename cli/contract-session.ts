@@ -5,7 +5,6 @@ import type { CatalogDb } from '../catalog/db.ts';
 import { latestContractVersion, type ContractVersion } from '../catalog/queries/contracts.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import type { Contract } from '../policies/contract.ts';
-import { loadContract } from '../policies/load.ts';
 import { formatProblem } from '../policies/problem.ts';
 
 export interface AppliedContract {
@@ -18,6 +17,9 @@ export async function requireContract(db: CatalogDb, name: string): Promise<Appl
   if (version === null) {
     throw new UsageError(`no contract named '${name}'`, { hint: 'georep policy list shows them; georep policy apply <file> adds one' });
   }
+  // Imported here: the loader brings zod and yaml, which commands that take --contract or --site
+  // (verify, ship, drill) load only when a contract is named.
+  const { loadContract } = await import('../policies/load.ts');
   const loaded = loadContract(version.document, `contract ${name} version ${version.version}`);
   if ('problems' in loaded) {
     throw new ConfigError(
