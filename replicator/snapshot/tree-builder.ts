@@ -1,7 +1,15 @@
 // Walks a directory tree and turns it into tree blobs, bottom-up: a directory's tree is encoded
 // once all its files are chunked and all its subdirectories have trees. Files are handed to the
-// chunking workers as they are met (bounded), so work flows across directory boundaries.
-import { lstat, readdir, readlink } from 'node:fs/promises';
+// chunking workers as they are met (bounded), and the walk goes on to the next folder without
+// waiting for a folder's trees, so work flows across directory boundaries.
+//
+// The folder listings and lstat calls are synchronous. The walk runs on the main thread, which
+// also answers the workers and stores packs; a thread-pool round trip per entry (queued behind
+// pack writes and fsyncs in libuv's four threads, then behind whatever the main thread was doing
+// when it completed) kept the workers waiting for files ~20% of a snapshot of small files, while
+// an lstat of an entry whose folder was just listed costs a few microseconds.
+import { lstatSync, readdirSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { GeorepError } from '../../core/errors.ts';
 import { GcHint } from '../../core/gc.ts';
 import type { BigIntStats } from 'node:fs';
@@ -37,8 +45,6 @@ export interface TreeBuilderDeps {
 const SLASH = Buffer.from('/');
 /** Files in flight between the walker and the workers: enough to keep every core busy. */
 const FILES_IN_FLIGHT = 64;
-/** lstat calls issued ahead of the entry being handled. */
-const STAT_AHEAD = 32;
 /**
  * Entries walked between full collections of the main thread. Each entry leaves a little garbage
  * (its path, stats, promises, the worker's answer) that lives across a young-generation collection
@@ -49,31 +55,6 @@ const STAT_AHEAD = 32;
  */
 const ENTRIES_PER_COLLECTION = 8192;
 
-/** lstat of a folder's entries, each started up to `ahead` entries before it is needed. */
-class StatAhead {
-  private readonly started: Promise<BigIntStats>[] = [];
-  private readonly dir: Buffer;
-  private readonly names: Buffer[];
-  private readonly ahead: number;
-
-  constructor(dir: Buffer, names: Buffer[], ahead: number) {
-    this.dir = dir;
-    this.names = names;
-    this.ahead = ahead;
-  }
-
-  get(i: number): Promise<BigIntStats> {
-    for (let j = this.started.length; j < Math.min(this.names.length, i + this.ahead); j++) {
-      const p = lstat(Buffer.concat([this.dir, SLASH, this.names[j]!]), { bigint: true });
-      p.catch(() => undefined); // handled when its entry is reached
-      this.started.push(p);
-    }
-    const p = this.started[i]!;
-    delete this.started[i]; // let settled results go
-    return p;
-  }
-}
-
 export class TreeBuilder {
   readonly problems: WalkProblem[] = [];
   readonly stats: WalkStats = { files: 0, dirs: 0, bytes: 0, newBytes: 0, unchanged: 0 };
@@ -83,6 +64,8 @@ export class TreeBuilder {
   private readonly hardlinks = new Map<string, Promise<ChunkedFile | undefined>>();
   private readonly linkIds = new Map<string, number>();
   private readonly gcHint = new GcHint(ENTRIES_PER_COLLECTION, 'major');
+  /** The first fatal error of a node in flight; the walk stops at it. */
+  private failure: unknown;
 
   constructor(deps: TreeBuilderDeps) {
     this.deps = deps;
@@ -90,23 +73,33 @@ export class TreeBuilder {
 
   /** Builds the trees below `dir` and returns the id of its own tree. */
   async buildDir(dir: Buffer): Promise<Hex64> {
+    const { tree } = await this.walkDir(dir);
+    return tree;
+  }
+
+  /**
+   * Hands out every entry below `dir`, in walk order, and returns once they all are, with the
+   * promise of `dir`'s tree: stored once its files are chunked and its subfolders have trees.
+   * Waiting for that before listing the next folder drained the workers' queues at every folder
+   * (a core idle ~20% of a snapshot of small files). What is unfinished at a time stays bounded:
+   * a folder is finished once its files are, and at most FILES_IN_FLIGHT files are in flight.
+   */
+  private async walkDir(dir: Buffer): Promise<{ tree: Promise<Hex64> }> {
     let names: Buffer[];
     try {
-      names = (await readdir(dir, { encoding: 'buffer' })).sort(Buffer.compare);
+      names = readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare);
     } catch (err) {
       this.problem(dir, err);
-      return this.deps.storeTree([]);
+      return { tree: this.deps.storeTree([]) };
     }
     const pending: Promise<TreeNode | undefined>[] = [];
-    // lstat runs a little ahead of the walk: one at a time, its round trips would starve the workers.
-    const stats = new StatAhead(dir, names, STAT_AHEAD);
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
+    for (const name of names) {
+      if (this.failure !== undefined) throw this.failure;
       this.gcHint.allocated(1);
       const full = Buffer.concat([dir, SLASH, name]);
       let st: BigIntStats;
       try {
-        st = await stats.get(i);
+        st = lstatSync(full, { bigint: true });
       } catch (err) {
         this.problem(full, err); // vanished between readdir and lstat: reported, not fatal
         continue;
@@ -115,10 +108,11 @@ export class TreeBuilder {
       if (type === undefined) continue;
       const base = baseNode(name, type, st, (dev, ino) => this.linkIdentity(dev, ino));
       if (type === 'dir') {
-        // Depth first and in order, so at most one directory per level is open at a time.
+        // Depth first and in order (the change cache is read and written in walk order); the
+        // subfolder's tree comes once its files are done, while the walk goes on.
         this.stats.dirs++;
-        const subtree = await this.buildDir(full);
-        pending.push(Promise.resolve({ ...base, subtree }));
+        const { tree } = await this.walkDir(full);
+        this.track(pending, tree.then((subtree) => ({ ...base, subtree })));
       } else if (type === 'file') {
         // Waiting for a slot here holds the walk back when the workers fall behind.
         const release = await this.inFlight.acquire();
@@ -131,24 +125,23 @@ export class TreeBuilder {
           release();
           throw err;
         }
-        pending.push(
-          this.fileNode(full, base, st, visit)
-            .finally(() => visit.slot.drop()) // a no-op once recorded
-            .finally(release),
-        );
+        const node = this.fileNode(full, base, st, visit)
+          .finally(() => visit.slot.drop()) // a no-op once recorded
+          .finally(release);
+        this.track(pending, node);
       } else if (type === 'symlink') {
-        pending.push(
-          readlink(full, { encoding: 'buffer' }).then(
-            (target) => ({ ...base, target }),
-            (err: unknown) => void this.problem(full, err),
-          ),
+        const node = readlink(full, { encoding: 'buffer' }).then(
+          (target) => ({ ...base, target }),
+          (err: unknown) => void this.problem(full, err),
         );
+        this.track(pending, node);
       } else {
-        pending.push(Promise.resolve(type === 'char' || type === 'block' ? { ...base, rdev: Number(st.rdev) } : base));
+        this.track(pending, Promise.resolve(type === 'char' || type === 'block' ? { ...base, rdev: Number(st.rdev) } : base));
       }
     }
-    const nodes = (await Promise.all(pending)).filter((n): n is TreeNode => n !== undefined);
-    return this.storeTree(dir, nodes);
+    const tree = Promise.all(pending).then((nodes) => this.storeTree(dir, nodes.filter((n): n is TreeNode => n !== undefined)));
+    tree.catch(() => undefined); // awaited by the parent folder or buildDir's caller; never unhandled
+    return { tree };
   }
 
   // A wide folder is stored as pages (repository/tree-pages.ts); what still cannot be stored (one
@@ -211,6 +204,18 @@ export class TreeBuilder {
     let id = this.linkIds.get(key);
     if (id === undefined) this.linkIds.set(key, (id = this.linkIds.size + 1));
     return id;
+  }
+
+  /**
+   * Adds a node's promise to its folder's list. A rejection (a failed store, a folder that cannot
+   * be stored; unreadable files only become problems) stops the walk at its next entry, rather
+   * than once every folder has been handed out, and never goes unhandled meanwhile.
+   */
+  private track(pending: Promise<TreeNode | undefined>[], node: Promise<TreeNode | undefined>): void {
+    node.catch((err: unknown) => {
+      this.failure ??= err;
+    });
+    pending.push(node);
   }
 
   private problem(p: Buffer, err: unknown): void {

@@ -38,10 +38,17 @@ export async function writeTempFile(tempPath: string, body: PutBody, ctx: TempWr
   }
 }
 
+/**
+ * Bytes per write() call. One call for a whole 16 MiB pack cost the kernel 1.5-3 times the CPU
+ * of the same bytes in 1 MiB calls (ext4 here: ~0.6 s more system time per GiB stored), for one
+ * thread-pool round trip saved per MiB.
+ */
+const WRITE_PIECE = 1024 * 1024;
+
 async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.byteLength) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done);
+    const { bytesWritten } = await handle.write(bytes, done, Math.min(WRITE_PIECE, bytes.byteLength - done));
     done += bytesWritten;
   }
 }

@@ -1,9 +1,9 @@
 // Case 7: files that cannot be read, or that vanish or change type between the walk and the read,
 // are reported with their path and the snapshot goes on: exit 3 (partial), and what was read
-// restores. The races are made deterministic by wrapping lstat (the walker's last look before
+// restores. The races are made deterministic by wrapping lstatSync (the walker's last look before
 // the chunking worker opens the file) and changing the file right after it.
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
@@ -14,20 +14,20 @@ import { exists, fileContents } from './trees.ts';
 
 const NOBODY = 65534;
 
-/** Runs `fn` with `after(path)` called right after every lstat() the process makes returns. */
-async function afterEachLstat<T>(after: (p: string) => Promise<void>, fn: () => Promise<T>): Promise<T> {
-  const promises = fs.promises as { lstat: typeof fs.promises.lstat };
-  const original = promises.lstat;
-  promises.lstat = (async (p: fs.PathLike, options?: fs.StatOptions) => {
-    const stats = await original(p, options as fs.StatOptions & { bigint: false });
-    await after(Buffer.from(p as Buffer | string).toString());
+/** Runs `fn` with `after(path)` called right after every lstatSync() the process makes returns. */
+async function afterEachLstat<T>(after: (p: string) => void, fn: () => Promise<T>): Promise<T> {
+  const mutable = fs as { lstatSync: typeof fs.lstatSync };
+  const original = fs.lstatSync;
+  mutable.lstatSync = ((p: fs.PathLike, options?: fs.StatSyncOptions) => {
+    const stats = original(p, options);
+    after(Buffer.from(p as Buffer | string).toString());
     return stats;
   }) as typeof original;
   syncBuiltinESMExports();
   try {
     return await fn();
   } finally {
-    promises.lstat = original;
+    mutable.lstatSync = original;
     syncBuiltinESMExports();
   }
 }
@@ -93,25 +93,25 @@ export function defineProblemCases(ctx: SuiteContext): void {
       await writeFile(path.join(src, 'vanishing-dir/x.txt'), 'x\n');
       for (const name of ['vanishing.txt', 'becomes-fifo', 'becomes-link']) await writeFile(path.join(src, name), `${name}\n`);
       const georep = await newRepository(ctx.makeSite, ctx.path('home'));
-      const changes: Record<string, (p: string) => Promise<void>> = {
-        'vanishing.txt': (p) => unlink(p),
-        'vanishing-dir': (p) => rm(p, { recursive: true }),
-        'becomes-fifo': async (p) => {
-          await unlink(p);
+      const changes: Record<string, (p: string) => void> = {
+        'vanishing.txt': (p) => fs.unlinkSync(p),
+        'vanishing-dir': (p) => fs.rmSync(p, { recursive: true }),
+        'becomes-fifo': (p) => {
+          fs.unlinkSync(p);
           execFileSync('mkfifo', [p]);
         },
-        'becomes-link': async (p) => {
-          await unlink(p);
-          await symlink('/etc/hostname', p);
+        'becomes-link': (p) => {
+          fs.unlinkSync(p);
+          fs.symlinkSync('/etc/hostname', p);
         },
       };
       const done = new Set<string>();
       const snap = await afterEachLstat(
-        async (p) => {
+        (p) => {
           const change = path.dirname(p) === src ? changes[path.basename(p)] : undefined;
           if (change === undefined || done.has(p)) return;
           done.add(p);
-          await change(p);
+          change(p);
         },
         () => georep.snapshot(src, 3),
       );
