@@ -14,7 +14,7 @@
 import { isHex64 } from './crypto/hash.ts';
 import { FormatError } from './errors.ts';
 import { JsonReader } from './strict-json.ts';
-import { describeName, encodeNodes, MAX_TREE_BYTES, nodeBytes } from './tree.ts';
+import { describeName, encodeNodes, MAX_TREE_BYTES, nodeEncoding } from './tree.ts';
 import type { Hex64, Tree, TreeNode } from './types.ts';
 
 /** The most pages one directory may have: ~200 million entries at the default cut. */
@@ -86,14 +86,22 @@ export async function storeTree(
   // `{"nodes":[` + `]}` around the nodes, one comma between two.
   const frame = 12;
   let total = frame - 1;
-  for (const node of sorted) total += nodeBytes(node) + 1;
-  if (sorted.length === 0 || total <= max) return put(encodeNodes(sorted, max));
+  // Each node is encoded once to be measured; the encodings are kept for the blob while they fit
+  // in one (then they take at most `max` bytes), else dropped and remade page by page.
+  let encoded: string[] | undefined = [];
+  for (const node of sorted) {
+    const part = nodeEncoding(node);
+    total += part.length + 1;
+    if (encoded !== undefined && total > max) encoded = undefined;
+    encoded?.push(part);
+  }
+  if (sorted.length === 0 || total <= max) return put(encodeNodes(sorted, max, encoded));
   const pages: Hex64[] = [];
   let start = 0;
   let size = frame - 1;
   for (let i = 0; i < sorted.length; i++) {
     const node = sorted[i]!;
-    const bytes = nodeBytes(node) + 1;
+    const bytes = nodeEncoding(node).length + 1;
     if (frame + bytes - 1 > max) throw new RangeError(`tree node ${describeName(node.name)} alone is over ${max} bytes`);
     if (i > start && size + bytes > max) {
       pages.push(await put(encodeNodes(sorted.slice(start, i), max)));

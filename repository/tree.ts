@@ -21,25 +21,29 @@ export function encodeTree(tree: Tree): Buffer {
 
 /**
  * The canonical bytes of a tree of `nodes`, already sorted by name: as encodeTree, with `max` as
- * the bound (a page of a wide tree, tree-pages.ts, is bounded like any tree).
+ * the bound (a page of a wide tree, tree-pages.ts, is bounded like any tree). `encoded`, when
+ * given, holds nodeEncoding() of each node, already made by the caller (who measured them).
  */
-export function encodeNodes(nodes: readonly TreeNode[], max: number): Buffer {
+export function encodeNodes(nodes: readonly TreeNode[], max: number, encoded?: readonly string[]): Buffer {
   const parts: string[] = [];
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i]!;
     if (i > 0 && nodes[i - 1]!.name.equals(node.name)) throw new RangeError(`tree has two nodes named ${describeName(node.name)}`);
     const problem = nodeProblem(node);
     if (problem !== undefined) throw new RangeError(`tree node ${describeName(node.name)}: ${problem}`);
-    parts.push(encodeNode(node));
+    parts.push(encoded?.[i] ?? encodeNode(node));
   }
   const bytes = Buffer.from(`{"nodes":[${parts.join(',')}]}`, 'utf8');
   if (bytes.length > max) throw new RangeError(`tree of ${nodes.length} nodes is over ${max} bytes`);
   return bytes;
 }
 
-/** The length of `node`'s encoding inside a tree (the encoding is ASCII: base64, digits, hex). */
-export function nodeBytes(node: TreeNode): number {
-  return encodeNode(node).length;
+/**
+ * `node`'s encoding inside a tree, not checked (encodeNodes checks); its length is its size in
+ * bytes (the encoding is ASCII: base64, digits, hex).
+ */
+export function nodeEncoding(node: TreeNode): string {
+  return encodeNode(node);
 }
 
 function encodeNode(n: TreeNode): string {

@@ -50,7 +50,7 @@ export class ChangeCache {
     // process (a daemon) apart.
     const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const writer = await CacheWriter.create(temp);
-    const reader = await CacheReader.open(file, warn);
+    const reader = CacheReader.open(file, warn);
     // v1 was one JSON document (`<name>.json`): it is not read, so the first run after the
     // change reads every file once; `save` removes it.
     return new ChangeCache(file, path.join(dir, `${name}.json`), temp, reader, writer);
@@ -62,7 +62,7 @@ export class ChangeCache {
    */
   async visit(filePath: Buffer, facts: FileFacts): Promise<CacheVisit> {
     const slot = await this.writer.slot(filePath, facts);
-    const hit = await this.reader.find(filePath);
+    const hit = this.reader.find(filePath);
     return { previous: hit !== undefined && sameFacts(hit.facts, facts) ? hit.content : undefined, slot };
   }
 
@@ -76,7 +76,7 @@ export class ChangeCache {
 
   /** Lets go of both files; the next cache is thrown away unless saved. Safe to call twice. */
   async close(): Promise<void> {
-    await this.reader.close();
+    this.reader.close();
     if (this.saved) return;
     await this.writer.abandon();
     await rm(this.temp, { force: true });

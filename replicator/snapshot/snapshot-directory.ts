@@ -35,7 +35,8 @@ export interface SnapshotDirectoryOptions {
   workers?: number;
   /** Lowers the bound of one tree blob, so that tests can page folders of a few thousand files. */
   treePages?: PageOptions;
-  onProgress?(stats: Readonly<WalkStats>, current: string): void;
+  /** After each file; `current` is its path's bytes (decoded only by a consumer that shows it). */
+  onProgress?(stats: Readonly<WalkStats>, current: Buffer): void;
   /** Where a damaged change cache is reported (it is then ignored: files are read again). */
   logger?: Logger;
 }

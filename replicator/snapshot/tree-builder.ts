@@ -39,7 +39,8 @@ export interface TreeBuilderDeps {
   isKnown(id: Hex64): boolean;
   /** Stores an encoded tree and returns its id (deduplicated by the caller). */
   storeTree(nodes: TreeNode[]): Promise<Hex64>;
-  onProgress?(stats: Readonly<WalkStats>, current: string): void;
+  /** After each file; `current` is its path's bytes (decoded only by a consumer that shows it). */
+  onProgress?(stats: Readonly<WalkStats>, current: Buffer): void;
 }
 
 const SLASH = Buffer.from('/');
@@ -184,7 +185,7 @@ export class TreeBuilder {
     this.stats.bytes += chunked.size;
     this.stats.newBytes += chunked.newBytes;
     if (chunked.problem === undefined) visit.slot.record(chunked.content);
-    this.deps.onProgress?.(this.stats, full.toString());
+    this.deps.onProgress?.(this.stats, full);
     return { ...base, size: chunked.size, content: chunked.content };
   }
 
