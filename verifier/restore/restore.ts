@@ -95,11 +95,12 @@ const MAX_SPAN_BLOBS = 2048;
 const MAX_GAP = 1024 * 1024;
 /**
  * Entries of a batch. Planned state is ~1.1-1.7 KiB of heap per file (path, node, blob uses, the
- * per-file sets below), so a batch is ~20-28 MiB at most, about what a whole 20,000-file restore
- * held when it fit the 256 MiB target. Fewer costs time: at each batch's end the writers wait
- * while its links and metadata are done and the next batch is planned, and a pack's spans are cut
- * at the batch's end. 16,384 is also a pack's most blobs (snapshot pipeline), so a batch of tiny
- * files takes about one pack of them, fetched in whole spans as before.
+ * per-file sets below), so a batch is ~20-28 MiB at most (main heap in use: 25 MiB restoring tiny
+ * files), about what a whole 20,000-file restore held when it fit the 256 MiB target. Fewer costs
+ * time: at each batch's end the writers wait while its links and metadata are done and the next
+ * batch is planned, and a pack's spans are cut at the batch's end (8,192 held 200,000 tiny files
+ * ~15 MiB lower but took ~10% more CPU). 16,384 is also a pack's most blobs (snapshot pipeline),
+ * so a batch of tiny files takes about one pack of them, fetched in whole spans as before.
  */
 const BATCH_ENTRIES = 16_384;
 /** Blob uses of a batch: large files of many chunks count by their chunks (a file is never split). */
@@ -153,9 +154,9 @@ class RestoreRun {
   private readonly overwrite: Overwrite;
   private readonly options: RestoreOptions;
   // What follows is per batch, keyed by a file's index in it, and let go with the batch.
-  private batch: RestoreBatch = { dirs: [], files: [], symlinks: [], specials: [], packs: [] };
-  private failedFiles = new Set<number>();
-  private skippedFiles = new Set<number>();
+  private batch!: RestoreBatch;
+  private failedFiles!: Set<number>;
+  private skippedFiles!: Set<number>;
   /**
    * One-blob files in fresh folders (FolderState.fresh: made by this run, or the target made or
    * found empty): no file in them needs a look before it is created, as nothing can be there
@@ -163,21 +164,22 @@ class RestoreRun {
    * writer that writes the blob creates the file (write protocol: SpanWrite.create), so the main
    * thread makes no system call for them at all.
    */
-  private writerCreates = new Set<number>();
+  private writerCreates!: Set<number>;
   /** Files this run created (or a writer reported it created): the only ones it may remove when they fail. */
-  private createdFiles = new Set<number>();
+  private createdFiles!: Set<number>;
   /** Files whose fate was decided (prepareFile ran). */
-  private prepared = new Set<number>();
+  private prepared!: Set<number>;
   /** Files whose metadata a writer set (or failed to: reported once), skipped by the last pass. */
-  private metaDone = new Set<number>();
+  private metaDone!: Set<number>;
   /** Blob writes per file: a file written by one gets its metadata from the writer. */
-  private writesPerFile = new Map<number, number>();
+  private writesPerFile!: Map<number, number>;
 
   constructor(target: Buffer, overwrite: Overwrite, options: RestoreOptions, bytesTotal: number) {
     this.target = target;
     this.overwrite = overwrite;
     this.options = options;
     this.bytesTotal = bytesTotal;
+    this.forget();
   }
 
   /**
@@ -186,6 +188,16 @@ class RestoreRun {
    */
   async restoreBatch(pool: WritePool, batch: RestoreBatch): Promise<void> {
     this.batch = batch;
+    try {
+      await this.restoreCurrent(pool, batch);
+    } finally {
+      // Let go of it before the next is planned: two batches at once would double the peak.
+      this.forget();
+    }
+  }
+
+  private forget(): void {
+    this.batch = { dirs: [], files: [], symlinks: [], specials: [], packs: [] };
     this.failedFiles = new Set();
     this.skippedFiles = new Set();
     this.writerCreates = new Set();
@@ -193,6 +205,9 @@ class RestoreRun {
     this.prepared = new Set();
     this.metaDone = new Set();
     this.writesPerFile = new Map();
+  }
+
+  private async restoreCurrent(pool: WritePool, batch: RestoreBatch): Promise<void> {
     // Folders in order (a parent before its children). Files are made and their metadata set
     // with synchronous calls: they are bound by system calls, and a promise and a thread-pool
     // hop per call cost more than the call (the event loop waits a few ms per span for them).
