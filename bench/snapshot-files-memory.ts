@@ -3,7 +3,7 @@
 // bytes, `per` to a folder) are made, N and 10 x N files; each is snapshotted into its own file://
 // repository through bin/georep.js (the launcher and its memory settings, as a user runs it),
 // first in full, then again with nothing changed (the change cache and the index of the first);
-// then the bigger one is restored. The peak RSS of each command is the kernel's high-water mark
+// then each is restored into a fresh folder. The peak RSS of each command is the kernel's high-water mark
 // (VmHWM in /proc/<pid>/status), read until the process exits.
 //   node bench/snapshot-files-memory.ts [files=20000] [per-folder=100] [--keep]
 // Linux only. Needs ~4 KiB of disk a file (11 x N files in all); --keep leaves the trees and
@@ -73,7 +73,7 @@ try {
     const full = await georep(['snapshot', tree, '--site', site], env);
     const again = await georep(['snapshot', tree, '--site', site], env);
     let line = `${count} files: full snapshot ${full.mib} MiB (${full.seconds} s), unchanged ${again.mib} MiB (${again.seconds} s)`;
-    if (count > files) {
+    {
       const restore = await georep(['restore', 'latest', '--to', path.join(dir, `restored-${count}`), '--site', site], env);
       line += `, restore ${restore.mib} MiB (${restore.seconds} s)`;
     }

@@ -148,7 +148,8 @@ async function restoreFrom(ctx: CliContext, args: Args, source: Source): Promise
       tree: snapshot.manifest.tree,
       target: to,
       overwrite: args.overwrite,
-      ...(args.path === undefined ? {} : { subPath: args.path }),
+      // The whole snapshot's bytes are in its manifest; a path's are summed by a walk of its trees.
+      ...(args.path === undefined ? { totalBytes: snapshot.manifest.summary.bytes } : { subPath: args.path }),
       onProgress: (done, total) => progress.update('restoring', done, total),
     });
     progress.done();

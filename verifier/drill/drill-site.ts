@@ -93,6 +93,8 @@ export async function drillSite(options: DrillSiteOptions): Promise<DrillSiteRes
         tree: manifest.tree,
         target: sandbox,
         overwrite: 'never',
+        // Known: without it, the restore would walk every tree once more to sum them.
+        totalBytes: manifest.summary.bytes,
         onProgress: (done) => {
           if (firstByteMs === null && done > 0) firstByteMs = clock.nowMs() - started;
         },

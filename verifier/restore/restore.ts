@@ -1,15 +1,28 @@
-// Restores a snapshot (or one path of it) into a target folder: folders first, then file data
-// pack by pack in parallel and out of order (each blob verified before a byte of it is written),
-// then hard links, symlinks and special files, then metadata, deepest folders last. A damaged
-// pack fails only the files that need it; those files are removed, never left half-written.
+// Restores a snapshot (or one path of it) into a target folder, in batches of a bounded number of
+// entries in tree order (plan.ts), so its memory does not grow with the snapshot's files. Per
+// batch: its folders, then its file data pack by pack in parallel and out of order (each blob
+// verified before a byte of it is written), then its hard links, symlinks, special files and file
+// metadata; after the last batch, the folders' metadata, deepest first. A damaged pack fails only
+// the files that need it; those files are removed, never left half-written.
 import { link, lchown, lutimes, mkdir, readdir, realpath, symlink } from 'node:fs/promises';
 import { GeorepError, describeError } from '../../core/errors.ts';
 import { collectNow } from '../../core/gc.ts';
 import type { BlobReader, FetchedSpan } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
-import type { Hex64, PackEntry, TreeNode } from '../../repository/types.ts';
+import type { Hex64, PackEntry } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
-import { findNode, planRestore, type PackWork, type PlannedFile, type PlannedItem, type RestorePlan } from './plan.ts';
+import { DirLog } from './dir-log.ts';
+import {
+  bytesUnder,
+  findNode,
+  planRestore,
+  type PackWork,
+  type PlannedDir,
+  type PlannedFile,
+  type PlannedItem,
+  type PlanRoot,
+  type RestoreBatch,
+} from './plan.ts';
 import {
   applyMetadataSync,
   clearPlace,
@@ -20,6 +33,7 @@ import {
   makeDir,
   makeFifo,
   removeQuietly,
+  type FileMeta,
   type NoFollowKind,
   type Overwrite,
 } from './safe-fs.ts';
@@ -37,7 +51,18 @@ export interface RestoreOptions {
   overwrite: Overwrite;
   /** Pack ranges fetched at once. */
   concurrency?: number;
+  /**
+   * What `onProgress` counts toward, when the caller knows it: for a whole snapshot, its
+   * manifest's summary.bytes. Without it, and with `onProgress`, a first walk of the trees (no
+   * data) sums the file sizes: the batches are planned as the restore goes, so no plan knows
+   * them up front. Either counts a hard link's bytes again, which the restore does not write.
+   */
+  totalBytes?: number;
   onProgress?(bytesDone: number, bytesTotal: number): void;
+  /** Entries (folders, files, links) a batch holds at most; tests make it small. */
+  batchEntries?: number;
+  /** Blob uses (file chunks) a batch holds at most. */
+  batchBlobUses?: number;
 }
 
 export interface RestoreProblem {
@@ -68,6 +93,18 @@ const MAX_SPAN = 4 * 1024 * 1024;
 const MAX_SPAN_BLOBS = 2048;
 /** Bytes of unneeded blobs worth fetching rather than making a second request. */
 const MAX_GAP = 1024 * 1024;
+/**
+ * Entries of a batch. Planned state is ~1.1-1.7 KiB of heap per file (path, node, blob uses, the
+ * per-file sets below), so a batch is ~20-28 MiB at most (main heap in use: 25 MiB restoring tiny
+ * files), about what a whole 20,000-file restore held when it fit the 256 MiB target. Fewer costs
+ * time: at each batch's end the writers wait while its links and metadata are done and the next
+ * batch is planned, and a pack's spans are cut at the batch's end (8,192 held 200,000 tiny files
+ * ~15 MiB lower but took ~10% more CPU). 16,384 is also a pack's most blobs (snapshot pipeline),
+ * so a batch of tiny files takes about one pack of them, fetched in whole spans as before.
+ */
+const BATCH_ENTRIES = 16_384;
+/** Blob uses of a batch: large files of many chunks count by their chunks (a file is never split). */
+const BATCH_BLOB_USES = 65_536;
 
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
   const { reader, index, overwrite } = options;
@@ -76,7 +113,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const target = Buffer.from(await realpath(options.target));
   // A target made now, or found empty, holds nothing the overwrite rule must weigh.
   const freshTarget = made !== undefined || (await readdir(target)).length === 0;
-  let root: { tree: Hex64 } | { node: TreeNode } = { tree: options.tree };
+  let root: PlanRoot = { tree: options.tree };
   if (options.subPath !== undefined && options.subPath.replace(/\/+/g, '') !== '') {
     const node = await findNode(reader, options.tree, options.subPath);
     if (node === undefined) {
@@ -86,99 +123,140 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
     root = { node };
   }
-  const plan = await planRestore(reader, index, root);
-  // Reading the trees and the index left garbage (decoded JSON, blob buffers) that the main
-  // thread, which makes few objects from here on, would hold through the whole restore.
-  collectNow();
-  return new RestoreRun(plan, target, freshTarget, overwrite, options).run();
+  const total = options.totalBytes ?? (options.onProgress === undefined ? 0 : await bytesUnder(reader, root));
+  const run = new RestoreRun(target, overwrite, options, total);
+
+  const pool = new WritePool(reader.repositoryKey);
+  try {
+    await planRestore(reader, index, root, {
+      target: { fresh: freshTarget, blocked: false },
+      maxEntries: options.batchEntries ?? BATCH_ENTRIES,
+      maxBlobUses: options.batchBlobUses ?? BATCH_BLOB_USES,
+      onBatch: async (batch) => {
+        // Reading the trees and the index left garbage (decoded JSON, blob buffers) that the
+        // main thread, which makes few objects while the batch is restored, would hold through it.
+        collectNow();
+        await run.restoreBatch(pool, batch);
+      },
+    });
+  } finally {
+    await pool.close();
+  }
+  return run.finish();
 }
 
 class RestoreRun {
   private readonly result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, specials: 0, bytes: 0, skipped: 0, problems: [] };
-  /** Folders we could not make (something else sits there): nothing is restored below them. */
-  private readonly blockedDirs = new Set<string>();
-  private readonly failedFiles = new Set<number>();
-  private readonly skippedFiles = new Set<number>();
-  /**
-   * Folders (relative, latin1; '' is the target) this run made, or found empty (the target): no
-   * file in them needs a look before it is created, as nothing can be there unless someone races
-   * the restore, and then the create (O_EXCL) fails and leaves it alone.
-   */
-  private readonly freshDirs = new Set<string>();
-  /**
-   * One-blob files in fresh folders: the writer that writes the blob creates the file (write
-   * protocol: SpanWrite.create), so the main thread makes no system call for them at all.
-   */
-  private readonly writerCreates = new Set<number>();
-  /** Files this run created (or a writer reported it created): the only ones it may remove when they fail. */
-  private readonly createdFiles = new Set<number>();
-  /** Files whose fate was decided (prepareFile ran). */
-  private readonly prepared = new Set<number>();
-  /** Files whose metadata a writer set (or failed to: reported once), skipped by the last pass. */
-  private readonly metaDone = new Set<number>();
-  /** Blob writes per file: a file written by one gets its metadata from the writer. */
-  private readonly writesPerFile = new Map<number, number>();
+  /** Folders made or found, for their metadata at the very end. */
+  private readonly dirLog = new DirLog();
   private bytesDone = 0;
-  private readonly plan: RestorePlan;
+  private readonly bytesTotal: number;
   private readonly target: Buffer;
   private readonly overwrite: Overwrite;
   private readonly options: RestoreOptions;
+  // What follows is per batch, keyed by a file's index in it, and let go with the batch.
+  private batch!: RestoreBatch;
+  private failedFiles!: Set<number>;
+  private skippedFiles!: Set<number>;
+  /**
+   * One-blob files in fresh folders (FolderState.fresh: made by this run, or the target made or
+   * found empty): no file in them needs a look before it is created, as nothing can be there
+   * unless someone races the restore, and then the create (O_EXCL) fails and leaves it alone. The
+   * writer that writes the blob creates the file (write protocol: SpanWrite.create), so the main
+   * thread makes no system call for them at all.
+   */
+  private writerCreates!: Set<number>;
+  /** Files this run created (or a writer reported it created): the only ones it may remove when they fail. */
+  private createdFiles!: Set<number>;
+  /** Files whose fate was decided (prepareFile ran). */
+  private prepared!: Set<number>;
+  /** Files whose metadata a writer set (or failed to: reported once), skipped by the last pass. */
+  private metaDone!: Set<number>;
+  /** Blob writes per file: a file written by one gets its metadata from the writer. */
+  private writesPerFile!: Map<number, number>;
 
-  constructor(plan: RestorePlan, target: Buffer, freshTarget: boolean, overwrite: Overwrite, options: RestoreOptions) {
-    this.plan = plan;
+  constructor(target: Buffer, overwrite: Overwrite, options: RestoreOptions, bytesTotal: number) {
     this.target = target;
-    if (freshTarget) this.freshDirs.add('');
     this.overwrite = overwrite;
     this.options = options;
+    this.bytesTotal = bytesTotal;
+    this.forget();
   }
 
-  async run(): Promise<RestoreResult> {
+  /**
+   * Restores one batch whole: everything its entries need is in it or was restored before it (a
+   * folder comes before what it holds, the first path of an inode before its further links).
+   */
+  async restoreBatch(pool: WritePool, batch: RestoreBatch): Promise<void> {
+    this.batch = batch;
+    try {
+      await this.restoreCurrent(pool, batch);
+    } finally {
+      // Let go of it before the next is planned: two batches at once would double the peak. And
+      // collect its garbage (span messages, paths, sets) now: left to V8, the next batch was
+      // planned on top of it (200,000 tiny files: main heap 55 -> 38 MiB, peak RSS 252 -> 207).
+      this.forget();
+      collectNow();
+    }
+  }
+
+  private forget(): void {
+    this.batch = { dirs: [], files: [], symlinks: [], specials: [], packs: [] };
+    this.failedFiles = new Set();
+    this.skippedFiles = new Set();
+    this.writerCreates = new Set();
+    this.createdFiles = new Set();
+    this.prepared = new Set();
+    this.metaDone = new Set();
+    this.writesPerFile = new Map();
+  }
+
+  private async restoreCurrent(pool: WritePool, batch: RestoreBatch): Promise<void> {
     // Folders in order (a parent before its children). Files are made and their metadata set
     // with synchronous calls: they are bound by system calls, and a promise and a thread-pool
     // hop per call cost more than the call (the event loop waits a few ms per span for them).
-    for (const dir of this.plan.dirs) await this.makeDirectory(dir);
-    const files = this.plan.files.filter((f) => f.linkTo === undefined);
+    for (const dir of batch.dirs) await this.makeDirectory(dir);
+    const files = batch.files.filter((f) => f.linkTo === undefined);
     // The writers start while files are made: a file checked and created here (one of several
     // blobs, or in a folder that was already there) is created, empty at its full size, just
     // before the first span that writes into it is fetched, while the writer threads work.
-    for (const work of this.plan.packs) {
+    for (const work of batch.packs) {
       for (const blob of work.blobs) for (const use of blob.uses) this.writesPerFile.set(use.file, (this.writesPerFile.get(use.file) ?? 0) + 1);
     }
-    const pool = new WritePool(this.options.reader.repositoryKey);
-    try {
-      // Two spans per writer in flight: one being written while the next is fetched.
-      const limit = new Semaphore(this.options.concurrency ?? pool.size * 2);
-      await Promise.all(
-        this.plan.packs.flatMap((work) =>
-          spans(work).map((span) =>
-            limit.run(() => {
-              for (const blob of span) for (const use of blob.uses) this.prepareOnce(use.file);
-              return this.fillSpan(pool, work.pack, span);
-            }),
-          ),
+    // Two spans per writer in flight: one being written while the next is fetched. A blob that
+    // files of an earlier batch used too is simply fetched again: batches know nothing of each other.
+    const limit = new Semaphore(this.options.concurrency ?? pool.size * 2);
+    await Promise.all(
+      batch.packs.flatMap((work) =>
+        spans(work).map((span) =>
+          limit.run(() => {
+            for (const blob of span) for (const use of blob.uses) this.prepareOnce(use.file);
+            return this.fillSpan(pool, work.pack, span);
+          }),
         ),
-      );
-    } finally {
-      await pool.close();
-    }
+      ),
+    );
     // Files no span writes into (empty ones).
     for (const file of files) this.prepareOnce(file.index);
+    // Further links of these files, in this batch or a later one, need to know.
+    for (const file of files) if (file.linkSource !== undefined) file.linkSource.failed = this.failedFiles.has(file.index);
     // Only what this run created: a file that failed before that may sit below a folder that is
     // not ours (a symlink planted in the target), and removing it would reach outside the target.
     const created = [...this.failedFiles].filter((index) => this.createdFiles.has(index));
-    await eachLimited(created, FS_PARALLEL, (index) => removeQuietly(this.abs(this.plan.files[index]!.rel)));
-    for (const file of this.plan.files) if (file.linkTo !== undefined) await this.makeHardLink(file);
-    for (const item of this.plan.symlinks) await this.makeSymlink(item);
-    for (const item of this.plan.specials) await this.makeSpecial(item);
+    await eachLimited(created, FS_PARALLEL, (index) => removeQuietly(this.abs(batch.files[index]!.rel)));
+    for (const file of batch.files) if (file.linkTo !== undefined) await this.makeHardLink(file);
+    for (const item of batch.symlinks) await this.makeSymlink(item);
+    for (const item of batch.specials) await this.makeSpecial(item);
     for (const file of files) {
       if (!this.failedFiles.has(file.index) && !this.skippedFiles.has(file.index) && !this.metaDone.has(file.index)) {
-        this.applyMetadataSync(file, 'file');
+        this.applyMetadataSync(file.rel, file.node, 'file');
       }
     }
-    // Deepest first, so setting a folder's mtime is not undone by restoring into it.
-    for (const dir of [...this.plan.dirs].reverse()) {
-      if (!this.isBlocked(dir.rel) && !this.blockedDirs.has(dir.rel.toString('latin1'))) this.applyMetadataSync(dir, 'dir');
-    }
+  }
+
+  /** After the last batch: the folders' metadata, deepest first (not undone by restoring into them). */
+  finish(): RestoreResult {
+    for (const dir of this.dirLog.newestFirst()) this.applyMetadataSync(dir.rel, dir.meta, 'dir');
     return this.result;
   }
 
@@ -186,30 +264,21 @@ class RestoreRun {
     return Buffer.concat([this.target, Buffer.from('/'), rel]);
   }
 
-  /** True when a folder above `rel` could not be made. */
-  private isBlocked(rel: Buffer): boolean {
-    let end = rel.lastIndexOf(0x2f);
-    while (end > 0) {
-      if (this.blockedDirs.has(rel.subarray(0, end).toString('latin1'))) return true;
-      end = rel.lastIndexOf(0x2f, end - 1);
-    }
-    return false;
-  }
-
   private problem(rel: Buffer, err: unknown, code?: string): void {
     const errCode = code ?? (err instanceof GeorepError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'ERROR'));
     this.result.problems.push({ path: rel.toString(), code: errCode, message: describeError(err) });
   }
 
-  private async makeDirectory(dir: PlannedItem): Promise<void> {
-    if (this.isBlocked(dir.rel)) {
-      this.blockedDirs.add(dir.rel.toString('latin1'));
+  private async makeDirectory(dir: PlannedDir): Promise<void> {
+    if (dir.parent.blocked) {
+      dir.blocked = true;
       return;
     }
     try {
       const made = await makeDir(this.abs(dir.rel), this.overwrite);
       if (made !== false) {
-        if (made === 'made') this.freshDirs.add(dir.rel.toString('latin1'));
+        dir.fresh = made === 'made';
+        this.dirLog.add(dir.rel, dir.node);
         this.result.dirs++;
         return;
       }
@@ -217,13 +286,13 @@ class RestoreRun {
     } catch (err) {
       this.problem(dir.rel, err);
     }
-    this.blockedDirs.add(dir.rel.toString('latin1'));
+    dir.blocked = true;
   }
 
   private prepareOnce(index: number): void {
     if (this.prepared.has(index)) return;
     this.prepared.add(index);
-    this.prepareFile(this.plan.files[index]!);
+    this.prepareFile(this.batch.files[index]!);
   }
 
   /**
@@ -231,7 +300,7 @@ class RestoreRun {
    * creation to the writer of its one blob when its folder is fresh.
    */
   private prepareFile(file: PlannedFile): void {
-    if (this.isBlocked(file.rel)) {
+    if (file.parent.blocked) {
       this.failedFiles.add(file.index);
       this.problem(file.rel, new Error('its folder could not be restored'), 'BLOCKED');
       return;
@@ -239,7 +308,7 @@ class RestoreRun {
     // Files of several blobs are still made here: their blobs may be written by both writers in
     // any order, so the first to arrive cannot know it is first; they are few and large, and one
     // create is little beside the MiBs written into them.
-    if (this.writesPerFile.get(file.index) === 1 && this.freshDirs.has(parentOf(file.rel))) {
+    if (this.writesPerFile.get(file.index) === 1 && file.parent.fresh) {
       this.writerCreates.add(file.index);
       return;
     }
@@ -302,7 +371,7 @@ class RestoreRun {
         writes: b.uses
           .filter((u) => this.wants(u.file))
           .map((u) => {
-            const file = this.plan.files[u.file]!;
+            const file = this.batch.files[u.file]!;
             const write: SpanWrite = { file: u.file, path: new Uint8Array(this.abs(file.rel)), offset: u.offset };
             if (this.writerCreates.has(u.file)) write.create = true;
             if (this.writesPerFile.get(u.file) === 1) {
@@ -323,11 +392,11 @@ class RestoreRun {
       for (const file of done.metaSet) this.metaDone.add(file);
       for (const f of done.metaFailures) {
         this.metaDone.add(f.file);
-        this.problem(this.plan.files[f.file]!.rel, withCode(f));
+        this.problem(this.batch.files[f.file]!.rel, withCode(f));
       }
       this.result.bytes += done.bytes;
       this.bytesDone += done.bytes;
-      this.options.onProgress?.(this.bytesDone, this.plan.totalBytes);
+      this.options.onProgress?.(this.bytesDone, this.bytesTotal);
       const again = new Set(held.map((f) => f.blob!));
       wanted = wanted.filter((b, i) => again.has(i) && b.uses.some((u) => this.wants(u.file)));
     }
@@ -346,7 +415,7 @@ class RestoreRun {
   private failFile(file: number, err: unknown): void {
     if (!this.wants(file)) return;
     this.failedFiles.add(file);
-    this.problem(this.plan.files[file]!.rel, err);
+    this.problem(this.batch.files[file]!.rel, err);
   }
 
   private wants(file: number): boolean {
@@ -354,8 +423,9 @@ class RestoreRun {
   }
 
   private async makeHardLink(file: PlannedFile): Promise<void> {
-    const primary = this.plan.files.find((f) => f.linkTo === undefined && f.rel.equals(file.linkTo!));
-    if (primary === undefined || this.failedFiles.has(primary.index) || this.isBlocked(file.rel)) {
+    // The first path was restored in this batch or an earlier one, and said whether it failed.
+    const primary = file.linkTo!;
+    if (primary.failed || file.parent.blocked) {
       this.problem(file.rel, new Error('the file it is a hard link of was not restored'), 'BLOCKED');
       return;
     }
@@ -370,11 +440,12 @@ class RestoreRun {
   }
 
   private async makeSymlink(item: PlannedItem): Promise<void> {
-    if (this.isBlocked(item.rel)) return;
+    if (item.parent.blocked) return;
     const abs = this.abs(item.rel);
     try {
       if (!(await this.placeFree(abs))) return;
-      // Created last: no later step of this restore goes through it.
+      // Created after its batch's data, and nothing of a later batch is below it (names in a
+      // folder are unique; a link holds nothing): no later step of this restore goes through it.
       await symlink(item.node.target ?? Buffer.alloc(0), abs);
       this.result.symlinks++;
       if (process.getuid?.() === 0) await lchown(abs, item.node.uid, item.node.gid);
@@ -386,7 +457,7 @@ class RestoreRun {
   }
 
   private async makeSpecial(item: PlannedItem): Promise<void> {
-    if (this.isBlocked(item.rel)) return;
+    if (item.parent.blocked) return;
     const abs = this.abs(item.rel);
     if (item.node.type !== 'fifo') {
       this.problem(item.rel, new Error(`${item.node.type} files are recorded but not restored`), 'UNSUPPORTED');
@@ -400,7 +471,7 @@ class RestoreRun {
       return;
     }
     this.result.specials++;
-    this.applyMetadataSync(item, 'fifo');
+    this.applyMetadataSync(item.rel, item.node, 'fifo');
   }
 
   /** Applies the overwrite rule to a place where a link or special file is to be made. */
@@ -414,19 +485,13 @@ class RestoreRun {
     return clearPlace(abs);
   }
 
-  private applyMetadataSync(item: PlannedItem, kind: NoFollowKind): void {
+  private applyMetadataSync(rel: Buffer, meta: FileMeta, kind: NoFollowKind): void {
     try {
-      applyMetadataSync(this.abs(item.rel), item.node, kind);
+      applyMetadataSync(this.abs(rel), meta, kind);
     } catch (err) {
-      this.problem(item.rel, err);
+      this.problem(rel, err);
     }
   }
-}
-
-/** The folder part of a relative path, as freshDirs and blockedDirs key it ('' for the target). */
-function parentOf(rel: Buffer): string {
-  const slash = rel.lastIndexOf(0x2f);
-  return slash < 0 ? '' : rel.toString('latin1', 0, slash);
 }
 
 function withCode(f: { code: string; message: string }): Error {
