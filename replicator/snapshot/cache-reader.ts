@@ -8,7 +8,7 @@
 // read of a local file costs microseconds, while awaiting one through libuv's pool (behind pack
 // writes and fsyncs) held the walk of an unchanged tree back every ~250 files.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { CACHE_HEADER, decodeRecord, walkOrder, type CacheRecord } from './cache-record.ts';
+import { CACHE_HEADER, decodeRecord, walkOrder, type ReadRecord } from './cache-record.ts';
 
 const BLOCK = 64 * 1024;
 
@@ -20,7 +20,7 @@ export class CacheReader {
   private start = 0;
   private end = 0;
   private eof = false;
-  private current: CacheRecord | undefined;
+  private current: ReadRecord | undefined;
   private lineNo = 1;
 
   private constructor(file: string, fd: number | undefined, warn: (message: string) => void) {
@@ -54,7 +54,7 @@ export class CacheReader {
   }
 
   /** The record for `path`, if the cache has one; must be asked in walk order. */
-  find(path: Buffer): CacheRecord | undefined {
+  find(path: Buffer): ReadRecord | undefined {
     while (this.current !== undefined) {
       const order = walkOrder(this.current.path, path);
       if (order > 0) return undefined; // not cached: a new file, or one that failed last time

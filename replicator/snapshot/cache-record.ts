@@ -19,6 +19,11 @@ export interface CacheRecord {
   content: Hex64[];
 }
 
+/** A record read back, with its line as read (newline included), which encodeRecord would give again. */
+export interface ReadRecord extends CacheRecord {
+  line: Buffer;
+}
+
 /** First line of a cache file; any other first line (or none) means "no usable cache". */
 export const CACHE_HEADER = 'georep-change-cache-v2';
 
@@ -39,7 +44,7 @@ export function encodeRecord(record: CacheRecord): Buffer {
 }
 
 /** The record of one line (without its newline), or undefined when the line is damaged. */
-export function decodeRecord(line: Buffer): CacheRecord | undefined {
+export function decodeRecord(line: Buffer): ReadRecord | undefined {
   if (line.length < 10 || line[8] !== 0x20) return undefined;
   const json = line.subarray(9);
   if (line.toString('latin1', 0, 8) !== crc32(json).toString(16).padStart(8, '0')) return undefined;
@@ -55,7 +60,11 @@ export function decodeRecord(line: Buffer): CacheRecord | undefined {
   const content = parsed[6] as unknown;
   if (!Array.isArray(content) || !content.every((id) => typeof id === 'string' && HEX64.test(id))) return undefined;
   const [dev, ino, size, mtimeNs, ctimeNs] = (numbers as string[]).map((n) => BigInt(n));
+  const copy = Buffer.allocUnsafe(line.length + 1);
+  line.copy(copy);
+  copy[line.length] = 0x0a;
   return {
+    line: copy,
     path: Buffer.from(parsed[0], 'latin1'),
     facts: { dev: dev!, ino: ino!, size: size!, mtimeNs: mtimeNs!, ctimeNs: ctimeNs! },
     content: content as Hex64[],

@@ -2,10 +2,11 @@
 // a slot when the walk meets it, and slots are written as soon as every earlier one is settled
 // (recorded or dropped). At most MAX_OPEN slots wait, and at most MAX_WRITING bytes are being
 // written, so memory does not depend on the number of files; a file slower than that many others
-// holds the walk back until it is done.
+// holds the walk back until it is done. A slot is encoded when settled, so what waits behind a
+// slow file is a line of bytes each, not its path, facts and chunk ids as objects.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Hex64 } from '../../repository/types.ts';
-import { CACHE_HEADER, encodeRecord, type FileFacts } from './cache-record.ts';
+import { CACHE_HEADER, encodeRecord, type FileFacts, type ReadRecord } from './cache-record.ts';
 
 const MAX_OPEN = 16 * 1024;
 const WRITE_AT = 256 * 1024;
@@ -19,10 +20,9 @@ export interface CacheSlot {
 }
 
 interface Slot {
-  path: Buffer;
-  facts: FileFacts;
   settled: boolean;
-  content?: Hex64[];
+  /** Once settled: the line to write, or undefined for a dropped file. */
+  line?: Buffer;
 }
 
 export class CacheWriter {
@@ -47,14 +47,21 @@ export class CacheWriter {
     return writer;
   }
 
-  /** A slot for the next file in walk order; waits while too many earlier ones are unsettled. */
-  async slot(path: Buffer, facts: FileFacts): Promise<CacheSlot> {
+  /**
+   * A slot for the next file in walk order; waits while too many earlier ones are unsettled.
+   * `previous` is the last cache's record of the path with the same facts: recorded with its very
+   * chunk list (an unchanged file), its line is written again as it was read, not re-encoded.
+   */
+  async slot(path: Buffer, facts: FileFacts, previous?: ReadRecord): Promise<CacheSlot> {
     while (this.slots.length - this.head >= MAX_OPEN) await new Promise<void>((resolve) => (this.roomWaiter = resolve));
     if (this.writingBytes > MAX_WRITING) await this.writing;
-    const slot: Slot = { path, facts, settled: false };
+    const slot: Slot = { settled: false };
     this.slots.push(slot);
     return {
-      record: (content) => this.settle(slot, content),
+      record: (content) => {
+        if (slot.settled) return;
+        this.settle(slot, content === previous?.content ? previous.line : encodeRecord({ path, facts, content }));
+      },
       drop: () => this.settle(slot, undefined),
     };
   }
@@ -75,14 +82,14 @@ export class CacheWriter {
     await this.fh.close().catch(() => undefined);
   }
 
-  private settle(slot: Slot, content: Hex64[] | undefined): void {
+  private settle(slot: Slot, line: Buffer | undefined): void {
     if (slot.settled) return;
     slot.settled = true;
-    slot.content = content;
+    slot.line = line;
     while (this.head < this.slots.length && this.slots[this.head]!.settled) {
       const done = this.slots[this.head]!;
       this.slots[this.head++] = undefined;
-      if (done.content !== undefined) this.append(encodeRecord({ path: done.path, facts: done.facts, content: done.content }));
+      if (done.line !== undefined) this.append(done.line);
     }
     // Drop the settled prefix now and then, so the array does not keep growing.
     if (this.head > 1024 && this.head * 2 > this.slots.length) {

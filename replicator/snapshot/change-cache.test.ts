@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hex64 } from '../../repository/types.ts';
@@ -105,6 +106,30 @@ describe('ChangeCache', () => {
     expect(lines.slice(1).map((l) => decodeRecord(Buffer.from(l, 'latin1'))?.path.toString())).toEqual(['/src/a', '/src/c', '/src/d']);
     const again = await run([['a', 1], ['b', 2], ['c', 3], ['d', 4]]);
     expect([...again.values()]).toEqual([[id(1)], undefined, [id(3)], [id(4)]]);
+  });
+
+  it('writes an unchanged file\'s line again as it was read, and encodes a changed one afresh', async () => {
+    // Lines in a valid but not canonical spelling (escaped letters): only a line carried over
+    // byte for byte keeps it.
+    const odd = (rel: string, n: number): string => {
+      const json = Buffer.from(JSON.stringify([`${SOURCE}/${rel}`, '1', String(n), String(n * 10), String(2n ** 62n + BigInt(n)), '5', [id(n)]]).replace('/src/', '/\\u0073rc/'));
+      return `${crc32(json).toString(16).padStart(8, '0')} ${json.toString()}`;
+    };
+    await run([['a', 1]]); // makes the cache file, then overwritten below
+    const file = await cacheFile();
+    await writeFile(file, `${CACHE_HEADER}\n${odd('a', 1)}\n${odd('b', 2)}\n`, 'latin1');
+    const cache = await load();
+    const a = await cache.visit(p('a'), facts(1));
+    const b = await cache.visit(p('b'), facts(2));
+    expect(a.previous).toEqual([id(1)]);
+    a.slot.record(a.previous!); // unchanged: the chunk list the cache gave
+    b.slot.record([id(9)]); // read again
+    await cache.save();
+    await cache.close();
+    const lines = (await readFile(file, 'latin1')).trimEnd().split('\n');
+    expect(lines[1]).toBe(odd('a', 1));
+    expect(lines[2]).toBe(encodeRecord({ path: p('b'), facts: facts(2), content: [id(9)] }).toString('latin1').trimEnd());
+    expect(warnings).toEqual([]);
   });
 
   it('keeps the previous cache when the run is not saved (a snapshot that did not commit)', async () => {

@@ -61,9 +61,11 @@ export class ChangeCache {
    * wait while too many earlier files are still being read.
    */
   async visit(filePath: Buffer, facts: FileFacts): Promise<CacheVisit> {
-    const slot = await this.writer.slot(filePath, facts);
-    const hit = this.reader.find(filePath);
-    return { previous: hit !== undefined && sameFacts(hit.facts, facts) ? hit.content : undefined, slot };
+    const found = this.reader.find(filePath);
+    const hit = found !== undefined && sameFacts(found.facts, facts) ? found : undefined;
+    // Recorded with the same chunk list, the file's line is the one read (cache-writer.ts).
+    const slot = await this.writer.slot(filePath, facts, hit);
+    return { previous: hit?.content, slot };
   }
 
   /** Replaces the cache with what this run recorded (call only once the snapshot is committed). */

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GeorepError } from '../../core/errors.ts';
-import { ChangeCache } from './change-cache.ts';
+import { ChangeCache, type FileFacts } from './change-cache.ts';
 import type { ChunkedFile, ChunkerPool } from './chunker-pool.ts';
 import { TreeBuilder } from './tree-builder.ts';
 
@@ -35,7 +35,7 @@ describe('TreeBuilder', () => {
   });
 
   // The chunking pool is this module's own seam: a stand-in decides when each file is done.
-  async function withTree(files: string[], run: (dir: string, cache: ChangeCache) => Promise<void>): Promise<void> {
+  async function withTree(files: string[], run: (dir: string, cache: ChangeCache, cacheDir: string) => Promise<void>): Promise<void> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-builder-'));
     const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'georep-builder-cache-'));
     for (const f of files) {
@@ -44,7 +44,7 @@ describe('TreeBuilder', () => {
     }
     const cache = await ChangeCache.load(cacheDir, 'a'.repeat(64), dir);
     try {
-      await run(dir, cache);
+      await run(dir, cache, cacheDir);
     } finally {
       await cache.close();
       await rm(dir, { recursive: true, force: true });
@@ -103,6 +103,106 @@ describe('TreeBuilder', () => {
       await expect(builder.buildDir(Buffer.from(dir))).rejects.toBe(storeFailed);
       expect(asked).toBeGreaterThan(0);
       expect(asked).toBeLessThan(files.length);
+    });
+  });
+
+  // Two runs over one tree: the first records every file in the change cache; between them
+  // `change` rewrites some files, which the second run must read again.
+  async function secondRun(
+    files: string[],
+    change: (name: string) => boolean,
+    run: (dir: string, cache: ChangeCache) => Promise<void>,
+  ): Promise<void> {
+    await withTree(files, async (dir, first, cacheDir) => {
+      const chunkAll = { chunkFile: (_p: Buffer, size: number) => Promise.resolve({ content: ['c'.repeat(64)], size, newBytes: 0 }) } as unknown as ChunkerPool;
+      await new TreeBuilder({ pool: chunkAll, cache: first, isKnown: () => true, storeTree: () => Promise.resolve('b'.repeat(64)) }).buildDir(Buffer.from(dir));
+      await first.save();
+      for (const f of files.filter(change)) await writeFile(path.join(dir, f), `${f} changed`);
+      const cache = await ChangeCache.load(cacheDir, 'a'.repeat(64), dir);
+      try {
+        await run(dir, cache);
+      } finally {
+        await cache.close();
+      }
+    });
+  }
+
+  /** A pool that holds every file until `release()`; `asked` counts the files handed to it. */
+  function heldPool(): { pool: ChunkerPool; asked: () => number; release: () => void } {
+    let asked = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const pool = {
+      async chunkFile(_p: Buffer, size: number): Promise<ChunkedFile> {
+        asked++;
+        await released;
+        return { content: ['d'.repeat(64)], size, newBytes: size };
+      },
+    } as unknown as ChunkerPool;
+    return { pool, asked: () => asked, release };
+  }
+
+  const names = (n: number, name: (i: number) => string[]): string[] => Array.from({ length: n }, (_, i) => name(i)).flat();
+  const pad = (i: number): string => String(i).padStart(3, '0');
+
+  it('walks on through unchanged files while the files it must read wait for the workers', { timeout: 15_000 }, async () => {
+    // 100 unchanged files, then 80 changed ones (more than the workers take at once), each
+    // followed by three unchanged ones, then 100 more unchanged.
+    const files = [...names(100, (i) => [`a/${pad(i)}`]), ...names(80, (i) => [`b/${pad(i)}-0`, `b/${pad(i)}-1`, `b/${pad(i)}-2`, `b/${pad(i)}-3`]), ...names(100, (i) => [`c/${pad(i)}`])];
+    await secondRun(files, (f) => f.endsWith('-0'), async (dir, cache) => {
+      const { pool, asked, release } = heldPool();
+      let unchangedWhileHeld = 0;
+      const builder = new TreeBuilder({
+        pool,
+        cache,
+        isKnown: () => true,
+        storeTree: () => Promise.resolve('b'.repeat(64)),
+        onProgress: (stats) => {
+          if (asked() > 0) unchangedWhileHeld = stats.unchanged;
+        },
+      });
+      const built = builder.buildDir(Buffer.from(dir));
+      // Every unchanged file is walked while no changed file is done; the old walk stopped at
+      // the first changed file that found the workers' places taken.
+      await vi.waitFor(() => expect(unchangedWhileHeld).toBe(files.length - 80), { timeout: 10_000 });
+      expect(asked()).toBe(64);
+      release();
+      await built;
+      expect(asked()).toBe(80);
+      expect(builder.stats).toMatchObject({ files: files.length, unchanged: files.length - 80 });
+    });
+  });
+
+  it('does not run ahead of the workers through files it must read (a first snapshot)', { timeout: 15_000 }, async () => {
+    const files = names(200, (i) => [`a/${pad(i)}`]);
+    await secondRun(files, () => true, async (dir, cache) => {
+      const { pool, asked, release } = heldPool();
+      let visited = 0;
+      const counting = { visit: (p: Buffer, facts: FileFacts) => (visited++, cache.visit(p, facts)) } as unknown as ChangeCache;
+      const builder = new TreeBuilder({ pool, cache: counting, isKnown: () => true, storeTree: () => Promise.resolve('b'.repeat(64)) });
+      const built = builder.buildDir(Buffer.from(dir));
+      await vi.waitFor(() => expect(asked()).toBe(64));
+      await delay(50);
+      // The walk waits at the 65th file for a place: it has not met the files after it.
+      expect(visited).toBeLessThanOrEqual(65);
+      release();
+      await built;
+      expect(visited).toBe(200);
+    });
+  });
+
+  it('gives the event loop a turn now and then while it walks unchanged files', { timeout: 15_000 }, async () => {
+    const files = names(2000, (i) => [`d${i % 10}/${String(i).padStart(4, '0')}`]);
+    await secondRun(files, () => false, async (dir, cache) => {
+      const { pool } = heldPool();
+      let walkedAtTurn: number | undefined;
+      const builder = new TreeBuilder({ pool, cache, isKnown: () => true, storeTree: () => Promise.resolve('b'.repeat(64)) });
+      setImmediate(() => (walkedAtTurn = builder.stats.unchanged));
+      await builder.buildDir(Buffer.from(dir));
+      // Answers to the workers and stored packs are handled in such turns: a walk that never
+      // waited for I/O used to starve them until its end.
+      expect(walkedAtTurn).toBeLessThan(files.length);
+      expect(builder.stats.unchanged).toBe(files.length);
     });
   });
 });

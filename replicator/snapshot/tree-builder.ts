@@ -47,6 +47,13 @@ const SLASH = Buffer.from('/');
 /** Files in flight between the walker and the workers: enough to keep every core busy. */
 const FILES_IN_FLIGHT = 64;
 /**
+ * The walk of unchanged files never waits for I/O, so it gives the event loop a turn this often:
+ * the workers' questions ("which of these chunks are new?") and stored packs are answered there.
+ */
+const TURN_MS = 2;
+/** Files met by the walk that must be read: in flight, or waiting for a place (see walkDir). */
+const FILES_MET = 1024;
+/**
  * Entries walked between full collections of the main thread. Each entry leaves a little garbage
  * (its path, stats, promises, the worker's answer) that lives across a young-generation collection
  * of the small main-thread heap and so waits in the old generation, with the ArrayBuffers it
@@ -61,10 +68,13 @@ export class TreeBuilder {
   readonly stats: WalkStats = { files: 0, dirs: 0, bytes: 0, newBytes: 0, unchanged: 0 };
   private readonly deps: TreeBuilderDeps;
   private readonly inFlight = new Semaphore(FILES_IN_FLIGHT);
+  private readonly met = new Semaphore(FILES_MET);
+  private readonly recentUnchanged = new RecentShare(64);
   /** Hard links: the first path of an inode is read; the others share its chunks. */
   private readonly hardlinks = new Map<string, Promise<ChunkedFile | undefined>>();
   private readonly linkIds = new Map<string, number>();
   private readonly gcHint = new GcHint(ENTRIES_PER_COLLECTION, 'major');
+  private lastTurn = performance.now();
   /** The first fatal error of a node in flight; the walk stops at it. */
   private failure: unknown;
 
@@ -93,10 +103,11 @@ export class TreeBuilder {
       this.problem(dir, err);
       return { tree: this.deps.storeTree([]) };
     }
-    const pending: Promise<TreeNode | undefined>[] = [];
+    const pending: (TreeNode | Promise<TreeNode | undefined>)[] = [];
     for (const name of names) {
       if (this.failure !== undefined) throw this.failure;
       this.gcHint.allocated(1);
+      if (performance.now() - this.lastTurn > TURN_MS) await this.yieldTurn();
       const full = Buffer.concat([dir, SLASH, name]);
       let st: BigIntStats;
       try {
@@ -115,20 +126,30 @@ export class TreeBuilder {
         const { tree } = await this.walkDir(full);
         this.track(pending, tree.then((subtree) => ({ ...base, subtree })));
       } else if (type === 'file') {
-        // Waiting for a slot here holds the walk back when the workers fall behind.
-        const release = await this.inFlight.acquire();
         // The cache is asked here, in walk order: it reads the previous cache and writes the
         // next one in that order (change-cache.ts).
-        let visit: CacheVisit;
-        try {
-          visit = await this.deps.cache.visit(full, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
-        } catch (err) {
-          release();
-          throw err;
+        const visit = await this.deps.cache.visit(full, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+        const unchanged = this.unchangedNode(full, base, st, visit);
+        this.recentUnchanged.add(unchanged !== undefined);
+        if (unchanged !== undefined) {
+          pending.push(unchanged);
+          continue;
         }
-        const node = this.fileNode(full, base, st, visit)
+        // A file to read waits for one of FILES_IN_FLIGHT places at the workers. While most files
+        // met lately were unchanged (an incremental), the walk does not wait with it: behind two
+        // big changed files (both workers busy for a second) it goes on with the unchanged ones,
+        // which need only the main thread, instead of leaving it idle (~0.5 s of a 2.4 s
+        // incremental); at most FILES_MET files to read are met ahead of the workers. Otherwise
+        // (a first snapshot) running ahead gains nothing, and the longer-lived waiting files
+        // outlive young-generation collections: +18 MiB of old-generation garbage at the peak.
+        const releaseMet = await this.met.acquire();
+        const slot = this.inFlight.acquire();
+        if (!this.recentUnchanged.mostly()) await slot;
+        const node = slot
+          .then((release) => this.fileNode(full, base, st).finally(release))
+          .then((chunked) => this.finishFile(full, base, visit, chunked))
           .finally(() => visit.slot.drop()) // a no-op once recorded
-          .finally(release);
+          .finally(releaseMet);
         this.track(pending, node);
       } else if (type === 'symlink') {
         const node = readlink(full, { encoding: 'buffer' }).then(
@@ -159,27 +180,29 @@ export class TreeBuilder {
     }
   }
 
-  private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats, visit: CacheVisit): Promise<TreeNode | undefined> {
+  /** The node of a file the change cache vouches for (its chunks all still in the repository). */
+  private unchangedNode(full: Buffer, base: TreeNode, st: BigIntStats, visit: CacheVisit): TreeNode | undefined {
     const cached = visit.previous;
-    let chunked: ChunkedFile | undefined;
-    if (cached !== undefined && cached.every((id) => this.deps.isKnown(id))) {
-      chunked = { content: cached, size: Number(st.size), newBytes: 0 };
-      this.stats.unchanged++;
-    } else if (st.nlink > 1n) {
-      const inode = `${st.dev}:${st.ino}`;
-      const shared = this.hardlinks.get(inode);
-      if (shared === undefined) {
-        const read = this.readFile(full, Number(st.size));
-        this.hardlinks.set(inode, read);
-        chunked = await read;
-      } else {
-        // Another name of an inode already read: its chunks were counted (and stored) once.
-        const first = await shared;
-        chunked = first === undefined ? undefined : { ...first, newBytes: 0 };
-      }
-    } else {
-      chunked = await this.readFile(full, Number(st.size));
+    if (cached === undefined || !cached.every((id) => this.deps.isKnown(id))) return undefined;
+    this.stats.unchanged++;
+    return this.finishFile(full, base, visit, { content: cached, size: Number(st.size), newBytes: 0 });
+  }
+
+  private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats): Promise<ChunkedFile | undefined> {
+    if (st.nlink <= 1n) return this.readFile(full, Number(st.size));
+    const inode = `${st.dev}:${st.ino}`;
+    const shared = this.hardlinks.get(inode);
+    if (shared === undefined) {
+      const read = this.readFile(full, Number(st.size));
+      this.hardlinks.set(inode, read);
+      return read;
     }
+    // Another name of an inode already read: its chunks were counted (and stored) once.
+    const first = await shared;
+    return first === undefined ? undefined : { ...first, newBytes: 0 };
+  }
+
+  private finishFile(full: Buffer, base: TreeNode, visit: CacheVisit, chunked: ChunkedFile | undefined): TreeNode | undefined {
     if (chunked === undefined) return undefined;
     this.stats.files++;
     this.stats.bytes += chunked.size;
@@ -207,12 +230,17 @@ export class TreeBuilder {
     return id;
   }
 
+  private async yieldTurn(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastTurn = performance.now();
+  }
+
   /**
    * Adds a node's promise to its folder's list. A rejection (a failed store, a folder that cannot
    * be stored; unreadable files only become problems) stops the walk at its next entry, rather
    * than once every folder has been handed out, and never goes unhandled meanwhile.
    */
-  private track(pending: Promise<TreeNode | undefined>[], node: Promise<TreeNode | undefined>): void {
+  private track(pending: (TreeNode | Promise<TreeNode | undefined>)[], node: Promise<TreeNode | undefined>): void {
     node.catch((err: unknown) => {
       this.failure ??= err;
     });
@@ -255,4 +283,24 @@ function baseNode(
     node.links = Number(st.nlink);
   }
   return node;
+}
+
+/** Whether more than half of the last `window` answers were yes, as a decaying count. */
+class RecentShare {
+  private readonly keep: number;
+  private readonly window: number;
+  private yes = 0;
+
+  constructor(window: number) {
+    this.window = window;
+    this.keep = 1 - 1 / window;
+  }
+
+  add(answer: boolean): void {
+    this.yes = this.yes * this.keep + (answer ? 1 : 0);
+  }
+
+  mostly(): boolean {
+    return this.yes > this.window / 2;
+  }
 }
