@@ -1,0 +1,101 @@
+// A deep check reads each pack whole and checks it on a worker thread; the packs in flight are
+// bounded by bytes. Packs of the default 16 MiB run a little over it (up to one chunk more), and a
+// bound that held only one of them left one checker at work and the other core idle.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { systemClock } from '../../core/clock.ts';
+import { MIN_KDF } from '../../repository/keyfile.ts';
+import { loadMasterIndex } from '../../repository/load-index.ts';
+import { Repository } from '../../repository/repository.ts';
+import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
+import { FileSite } from '../../sites/file/file-site.ts';
+import type { GetOptions } from '../../sites/site.ts';
+import { scrubSite } from '../../verifier/scrub/scrub-site.ts';
+
+/**
+ * A file site whose whole-pack reads wait for one another: the first waits until a second one starts
+ * (or gives up after a while, noting that it was alone), so reads that never overlap show.
+ */
+class PairingSite extends FileSite {
+  alone = 0;
+  paired = 0;
+  private waiting: (() => void) | undefined;
+
+  override async get(key: string, options?: GetOptions): Promise<Buffer> {
+    // Whole packs only: the tree walk after the checks reads single tree blobs (small ranges).
+    if (key.startsWith('data/') && (options?.range?.length ?? Infinity) > 1024 * 1024) {
+      const partner = this.waiting;
+      if (partner !== undefined) {
+        this.waiting = undefined;
+        this.paired++;
+        partner();
+      } else {
+        const met = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => {
+            this.waiting = undefined;
+            resolve(false);
+          }, 3000);
+          this.waiting = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+        });
+        if (met) this.paired++;
+        else this.alone++;
+      }
+    }
+    return super.get(key, options);
+  }
+}
+
+let dir: string;
+let repo: Repository;
+let packCount = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'georep-deep-packs-'));
+  await mkdir(path.join(dir, 'site'));
+  // The default chunk and pack sizes: 1 MiB chunks up to 4 MiB, 16 MiB packs.
+  repo = await Repository.init(new FileSite(path.join(dir, 'site')), 'pw', { kdf: MIN_KDF, clock: systemClock, host: 'test', user: 'test' });
+  await mkdir(path.join(dir, 'source'));
+  await writeFile(path.join(dir, 'source', 'image.bin'), randomBytes(56 * 1024 * 1024));
+  const { index } = await loadMasterIndex(repo);
+  const snap = await snapshotDirectory({
+    repo,
+    index,
+    source: path.join(dir, 'source'),
+    cacheDir: path.join(dir, 'cache'),
+    clock: systemClock,
+    host: 'test',
+    user: 'test',
+    program: 'test',
+    workers: 1,
+  });
+  expect(snap.problems).toEqual([]);
+  for await (const _ of new FileSite(path.join(dir, 'site')).list('data/')) packCount++;
+}, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('checks two default-size packs at once', { timeout: 60_000 }, async () => {
+  const site = new PairingSite(path.join(dir, 'site'));
+  const scrub = await scrubSite({
+    name: 'a',
+    site,
+    level: 'deep',
+    expected: { packs: new Map(), snapshots: new Set() },
+    deep: { from: repo },
+  });
+  expect(scrub.findings.filter((f) => f.kind !== 'unexpected')).toEqual([]);
+  // Three data packs of ~16 MiB (the last one smaller) and a tree pack: all read and sound.
+  expect(packCount).toBeGreaterThanOrEqual(4);
+  expect(scrub.soundPacks).toHaveLength(packCount);
+  // Every pack read overlapped another (the last one may find none left to pair with).
+  expect(site.paired).toBeGreaterThanOrEqual(packCount - 1);
+  expect(site.alone).toBeLessThanOrEqual(1);
+});
