@@ -5,6 +5,7 @@ import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { snapshotForTest } from '../fixtures/snapshot.ts';
 import { systemClock } from '../../core/clock.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
 import { MIN_KDF } from '../../repository/keyfile.ts';
@@ -12,7 +13,7 @@ import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
-import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
+import type { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -31,17 +32,7 @@ async function setup(chunkAvg: number): Promise<{ dir: string; repo: Repository 
 }
 
 async function snapshot(repo: Repository, dir: string, source: string): ReturnType<typeof snapshotDirectory> {
-  const { index } = await loadMasterIndex(repo);
-  return snapshotDirectory({
-    repo,
-    index,
-    source,
-    cacheDir: path.join(dir, 'cache'),
-    clock: systemClock,
-    host: 'test',
-    user: 'test',
-    program: 'test',
-  });
+  return snapshotForTest(repo, source, dir);
 }
 
 /** Snapshots `source`, restores it, and returns the folder it was restored to. */

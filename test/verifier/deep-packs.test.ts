@@ -6,11 +6,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { snapshotForTest } from '../fixtures/snapshot.ts';
 import { systemClock } from '../../core/clock.ts';
 import { MIN_KDF } from '../../repository/keyfile.ts';
-import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
-import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
 import type { GetOptions } from '../../sites/site.ts';
 import { scrubSite } from '../../verifier/scrub/scrub-site.ts';
@@ -62,18 +61,7 @@ beforeAll(async () => {
   repo = await Repository.init(new FileSite(path.join(dir, 'site')), 'pw', { kdf: MIN_KDF, clock: systemClock, host: 'test', user: 'test' });
   await mkdir(path.join(dir, 'source'));
   await writeFile(path.join(dir, 'source', 'image.bin'), randomBytes(56 * 1024 * 1024));
-  const { index } = await loadMasterIndex(repo);
-  const snap = await snapshotDirectory({
-    repo,
-    index,
-    source: path.join(dir, 'source'),
-    cacheDir: path.join(dir, 'cache'),
-    clock: systemClock,
-    host: 'test',
-    user: 'test',
-    program: 'test',
-    workers: 1,
-  });
+  const snap = await snapshotForTest(repo, path.join(dir, 'source'), dir, { workers: 1 });
   expect(snap.problems).toEqual([]);
   for await (const _ of new FileSite(path.join(dir, 'site')).list('data/')) packCount++;
 }, 60_000);

@@ -8,6 +8,7 @@ import { link, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, uti
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotForTest } from '../fixtures/snapshot.ts';
 import { systemClock } from '../../core/clock.ts';
 import { BlobReader, type FetchedSpan } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
@@ -15,7 +16,6 @@ import { MIN_KDF } from '../../repository/keyfile.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackEntry, Tree } from '../../repository/types.ts';
-import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
 import { findNode } from '../../verifier/restore/plan.ts';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from '../../verifier/restore/restore.ts';
@@ -96,16 +96,7 @@ beforeAll(async () => {
     await utimes(path.join(source, folder), seconds, seconds);
     folderTimes.set(folder, seconds * 1000);
   }
-  index = (await loadMasterIndex(repo)).index;
-  const snap = await snapshotDirectory({
-    repo,
-    index,
-    source,
-    cacheDir: path.join(dir, 'cache'),
-    clock: systemClock,
-    host: 'test',
-    user: 'test',
-    program: 'test',
+  const snap = await snapshotForTest(repo, source, dir, {
     // One chunk worker: every file's data goes to one worker's packs, so the damaged-pack case
     // below always finds files of far-apart batches in one pack (with two, which files share a
     // pack depends on which worker was free).

@@ -7,6 +7,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { snapshotForTest } from '../fixtures/snapshot.ts';
 import { systemClock } from '../../core/clock.ts';
 import { BlobReader, type FetchedSpan } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
@@ -14,7 +15,7 @@ import { MIN_KDF } from '../../repository/keyfile.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackEntry } from '../../repository/types.ts';
-import { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
+import type { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
 import { restoreSnapshot, type RestoreResult } from '../../verifier/restore/restore.ts';
 import type { Overwrite } from '../../verifier/restore/safe-fs.ts';
@@ -51,8 +52,7 @@ async function newRepository(dir: string): Promise<Repository> {
 }
 
 async function snapshotOf(repo: Repository, source: string, dir: string): Promise<Awaited<ReturnType<typeof snapshotDirectory>>> {
-  const { index } = await loadMasterIndex(repo);
-  return snapshotDirectory({ repo, index, source, cacheDir: path.join(dir, 'cache'), clock: systemClock, host: 'test', user: 'test', program: 'test' });
+  return snapshotForTest(repo, source, dir);
 }
 
 const dirs: string[] = [];
