@@ -22,10 +22,9 @@
 //   background, ~150 MiB of peak memory and a busy core for seconds, for a few queries. The
 //   catalog opens in ~0.8 s instead of ~2 s. Not when the user chose a WebAssembly tier.
 import { spawn } from 'node:child_process';
-import module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import os from 'node:os';
 import path from 'node:path';
 
 const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=16777216:glibc.malloc.arena_max=2';
@@ -76,31 +75,8 @@ if (tooOld) {
       throw err;
     });
   }
-  enableCompileCache();
   const { run } = await import(main.href);
   process.exitCode = await run(args);
-}
-
-/**
- * Keeps V8's compiled code of georep's modules between runs: a command loads up to ~750 of them,
- * and the cache takes ~0.1 s off each start (0.40 -> 0.30 s for `georep --version`). It lives in
- * the user's own cache folder, not Node's default under the shared /tmp: what is read from there
- * is code this process would run. NODE_COMPILE_CACHE (a folder) or NODE_DISABLE_COMPILE_CACHE=1
- * choose otherwise; any failure (no home, read-only) only means no cache.
- */
-function enableCompileCache() {
-  if (typeof module.enableCompileCache !== 'function') return;
-  if (process.env.NODE_COMPILE_CACHE) {
-    module.enableCompileCache();
-    return;
-  }
-  let base = process.env.XDG_CACHE_HOME;
-  if (!base || !path.isAbsolute(base)) {
-    const home = os.homedir();
-    if (!home) return;
-    base = path.join(home, '.cache');
-  }
-  module.enableCompileCache(path.join(base, 'georep', 'node-compile-cache'));
 }
 
 /**
