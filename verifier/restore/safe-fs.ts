@@ -13,10 +13,11 @@ import {
   ftruncateSync,
   futimesSync,
   lstatSync,
+  mkdirSync,
   openSync,
   unlinkSync,
 } from 'node:fs';
-import { lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 
@@ -35,17 +36,24 @@ export async function existing(abs: Buffer): Promise<Existing> {
 
 /**
  * Creates a folder ('made': empty, owner-only, this run's own), or accepts a real folder already
- * there ('found'). Returns false if something else is there and may not be replaced.
+ * there ('found'). Returns false if something else is there and may not be replaced. Synchronous:
+ * three thread-pool round trips per folder (lstat, mkdir, lstat), behind the writers' work, held
+ * the start of every restore batch ~0.2 s with the writers idle.
  */
-export async function makeDir(abs: Buffer, overwrite: Overwrite): Promise<'made' | 'found' | false> {
-  const found = await existing(abs);
-  if (found.kind === 'present') {
-    if (found.stats.isDirectory()) return 'found';
-    if (overwrite !== 'always') return false;
-    await unlink(abs); // a file or a link (never followed by unlink)
+export function makeDirSync(abs: Buffer, overwrite: Overwrite): 'made' | 'found' | false {
+  let found: Stats | undefined;
+  try {
+    found = lstatSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(abs, { mode: 0o700 });
-  return (await lstat(abs)).isDirectory() ? 'made' : false;
+  if (found !== undefined) {
+    if (found.isDirectory()) return 'found';
+    if (overwrite !== 'always') return false;
+    unlinkSync(abs); // a file or a link (never followed by unlink)
+  }
+  mkdirSync(abs, { mode: 0o700 });
+  return lstatSync(abs).isDirectory() ? 'made' : false;
 }
 
 /** Removes whatever is at `abs` so that a new entry can be made there; folders are left alone. */
