@@ -17,7 +17,7 @@ import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackEntry, Tree } from '../../repository/types.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
-import { findNode, planRestore } from '../../verifier/restore/plan.ts';
+import { findNode } from '../../verifier/restore/plan.ts';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from '../../verifier/restore/restore.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -145,55 +145,6 @@ describe('restore in batches', () => {
       expect(st.mode & 0o777, folder).toBe((await lstat(path.join(source, folder))).mode & 0o777);
     }
     expect((await lstat(path.join(target, 'd03'))).mode & 0o777).toBe(0o555);
-  });
-
-  it('plans the next batch while one is restored', { timeout: 30_000 }, async () => {
-    // The first span fetched waits until the plan asks the index for the blob of d02/f10, in the
-    // second batch (a file of one chunk: its blob id is its content's). A restore that plans a
-    // batch only once the one before is restored never asks while the span waits.
-    const wanted = repo.key.blobId(await readFile(path.join(source, 'd02/f10')));
-    let asked: () => void = () => undefined;
-    const askedFor = new Promise<boolean>((resolve) => (asked = () => resolve(true)));
-    const watched = new Proxy(index, {
-      get(target, prop) {
-        if (prop === 'lookup') {
-          return (id: Hex64) => {
-            if (id === wanted) asked();
-            return target.lookup(id);
-          };
-        }
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    let plannedAhead: boolean | undefined;
-    class WaitingReader extends BlobReader {
-      override async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
-        plannedAhead ??= await Promise.race([askedFor, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000))]);
-        return super.fetchSpan(pack, entries);
-      }
-    }
-    const target = path.join(dir, 'ahead');
-    const result = await restoreSnapshot({ reader: new WaitingReader(repo, watched), index: watched, tree, target, overwrite: 'never', batchEntries: BATCH });
-    expect(plannedAhead).toBe(true);
-    expect(result.problems).toEqual([]);
-    await expectExact(target);
-  });
-
-  it('hands over a small first batch, then each four times larger up to the bound', async () => {
-    const sizes: number[] = [];
-    await planRestore(new BlobReader(repo, index), index, { tree }, {
-      target: { fresh: true, blocked: false },
-      maxEntries: 100,
-      maxBlobUses: 1000,
-      firstEntries: 10,
-      onBatch: (batch) => {
-        sizes.push(batch.dirs.length + batch.files.length + batch.symlinks.length + batch.specials.length);
-        return Promise.resolve();
-      },
-    });
-    expect(sizes.slice(0, 4)).toEqual([10, 40, 100, 100]);
-    expect(sizes.reduce((a, b) => a + b)).toBe(FOLDERS + expected.size + 1);
   });
 
   it('applies the overwrite rules to files of every batch', async () => {

@@ -1,6 +1,6 @@
 // Turns a snapshot's trees into restore batches, in tree order: which folders, files, links and
 // special files go where under the target, and which blobs of which packs fill which file ranges.
-// A batch holds a bounded number of entries and blob uses, and is restored and let go while the
+// A batch holds a bounded number of entries and blob uses, and is restored and let go before the
 // next is planned, so a restore's memory does not grow with the snapshot's files. Names come from
 // trees that were authenticated and validated (repository/tree.ts), and are checked once more
 // here, because a path that leaves the target is the one mistake a restore must never make.
@@ -74,12 +74,7 @@ export interface PlanOptions {
   maxEntries: number;
   /** ...or this many blob uses (a file's chunks), whichever comes first; a file is never split. */
   maxBlobUses: number;
-  /**
-   * Entries of the first batch (default maxEntries): each next batch may hold four times more
-   * entries and blob uses than the one before, up to the maximums, so the first is handed over soon.
-   */
-  firstEntries?: number;
-  /** Takes a batch over; the walk waits for it, then plans the next. */
+  /** Restores a batch; the walk waits for it, then plans the next. */
   onBatch(batch: RestoreBatch): Promise<void>;
 }
 
@@ -119,9 +114,6 @@ export async function planRestore(reader: BlobReader, index: MasterIndex, root: 
   let packs: Map<Hex64, Map<Hex64, { entry: PackEntry; uses: BlobUse[] }>>;
   let entries: number;
   let uses: number;
-  // The bounds of the batch being planned: from firstEntries up, four times more each batch.
-  let maxEntries = Math.min(options.maxEntries, options.firstEntries ?? options.maxEntries);
-  let maxBlobUses = Math.max(1, Math.floor((options.maxBlobUses * maxEntries) / options.maxEntries));
   const start = (): void => {
     batch = { dirs: [], files: [], symlinks: [], specials: [], packs: [] };
     packs = new Map();
@@ -136,14 +128,12 @@ export async function planRestore(reader: BlobReader, index: MasterIndex, root: 
     }
     const full = batch;
     start();
-    maxEntries = Math.min(options.maxEntries, maxEntries * 4);
-    maxBlobUses = Math.min(options.maxBlobUses, maxBlobUses * 4);
     await options.onBatch(full);
   };
   /** Counts an entry and hands the batch over when it is full. */
   const added = async (): Promise<void> => {
     entries++;
-    if (entries >= maxEntries || uses >= maxBlobUses) await flush();
+    if (entries >= options.maxEntries || uses >= options.maxBlobUses) await flush();
   };
 
   const addFile = (rel: Buffer, node: TreeNode, parent: FolderState): void => {

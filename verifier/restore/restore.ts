@@ -105,12 +105,6 @@ const MAX_GAP = 1024 * 1024;
 const BATCH_ENTRIES = 16_384;
 /** Blob uses of a batch: large files of many chunks count by their chunks (a file is never split). */
 const BATCH_BLOB_USES = 65_536;
-/**
- * Entries of the first batch; each next one may hold four times more, up to BATCH_ENTRIES. The
- * writers have nothing to do until the first batch is planned, and a small one is planned in a
- * few milliseconds; later ones are planned while the one before is restored.
- */
-const FIRST_BATCH_ENTRIES = 1024;
 
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
   const { reader, index, overwrite } = options;
@@ -133,26 +127,19 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const run = new RestoreRun(target, overwrite, options, total);
 
   const pool = new WritePool(reader.repositoryKey);
-  // The next batch is planned while one is restored: planning is the main thread's work (reading
-  // and decoding trees), restoring mostly the writers'. Waiting for each batch before planning the
-  // next left the writers idle while it was planned (~0.6 s of the bench's 3.4 s restore, half of
-  // it before the first byte). At most two batches exist: the one restored, the one planned.
-  let restoring: Promise<void> = Promise.resolve();
   try {
     await planRestore(reader, index, root, {
       target: { fresh: freshTarget, blocked: false },
       maxEntries: options.batchEntries ?? BATCH_ENTRIES,
       maxBlobUses: options.batchBlobUses ?? BATCH_BLOB_USES,
-      firstEntries: FIRST_BATCH_ENTRIES,
       onBatch: async (batch) => {
-        await restoring;
-        restoring = run.restoreBatch(pool, batch);
-        restoring.catch(() => undefined); // awaited by the next batch or below
+        // Reading the trees and the index left garbage (decoded JSON, blob buffers) that the
+        // main thread, which makes few objects while the batch is restored, would hold through it.
+        collectNow();
+        await run.restoreBatch(pool, batch);
       },
     });
-    await restoring;
   } finally {
-    await restoring.catch(() => undefined); // a failed plan: the batch in progress ends first
     await pool.close();
   }
   return run.finish();
@@ -205,9 +192,9 @@ class RestoreRun {
     try {
       await this.restoreCurrent(pool, batch);
     } finally {
-      // Let go of it at once (the next one is being planned meanwhile), and collect its garbage
-      // (span messages, paths, sets) now: left to V8, the next batch was planned on top of it
-      // (200,000 tiny files: main heap 55 -> 38 MiB, peak RSS 252 -> 207).
+      // Let go of it before the next is planned: two batches at once would double the peak. And
+      // collect its garbage (span messages, paths, sets) now: left to V8, the next batch was
+      // planned on top of it (200,000 tiny files: main heap 55 -> 38 MiB, peak RSS 252 -> 207).
       this.forget();
       collectNow();
     }
