@@ -24,9 +24,14 @@ export interface LoadedIndex {
  */
 const BLOBS_PER_COLLECTION = 16_384;
 
+/** Collections paced for loading index objects: tell it the blobs of each pack added. */
+export function indexLoadGc(): GcHint {
+  return new GcHint(BLOBS_PER_COLLECTION, 'major');
+}
+
 export async function loadMasterIndex(repo: Repository, concurrency = 8): Promise<LoadedIndex> {
   const index = new MasterIndex();
-  const gcHint = new GcHint(BLOBS_PER_COLLECTION, 'major');
+  const gcHint = indexLoadGc();
   const problems: LoadedIndex['problems'] = [];
   const limit = new Semaphore(concurrency);
   const loads: Promise<void>[] = [];

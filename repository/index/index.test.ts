@@ -67,19 +67,24 @@ describe('index objects', () => {
 });
 
 describe('MasterIndex', () => {
-  it('finds every blob of every pack added', () => {
-    const packs = [pack('data', 200), pack('tree', 20), pack('data', 3000)];
+  it('finds every blob of every pack added, across pages of slots', () => {
+    // 9,220 slots: three pages, the last pack straddling two of them.
+    const packs = [pack('data', 200), pack('tree', 20), pack('data', 5000), pack('data', 4000)];
     const index = new MasterIndex();
     for (const p of packs) index.addPack(p);
-    expect(index.blobCount).toBe(3220);
+    expect(index.blobCount).toBe(9220);
     for (const p of packs) {
       for (const e of p.blobs) {
         expect(index.has(e.id)).toBe(true);
         expect(index.lookup(e.id)).toEqual({ pack: p.id, entry: e });
+        expect(index.packHolding(e.id)).toBe(p.id);
       }
     }
     expect(index.has('00'.repeat(32))).toBe(false);
     expect(index.lookup('ff'.repeat(32))).toBeUndefined();
+    expect(index.packHolding('ff'.repeat(32))).toBeUndefined();
+    expect(index.packHolding('not hex')).toBeUndefined();
+    expect([...index.blobIds()]).toEqual(packs.flatMap((p) => p.blobs.map((b) => b.id)));
     expect(index.has('not hex')).toBe(false);
     expect([...index.packs()]).toEqual(packs);
   });

@@ -1,11 +1,11 @@
 // The in-memory union of a repository's index objects: which pack holds each blob. Built once
 // per session from the index objects (or the pack headers), consulted for every chunk of every
-// file, so it is kept compact: entries live in typed arrays by slot, the pack id once per pack.
+// file, so it is kept compact: entries live in typed arrays by slot (in pages, like the ids in
+// blob-table.ts, so growing copies nothing), the pack id once per pack.
 import { isHex64 } from '../crypto/hash.ts';
 import type { BlobLocation, BlobType, Compression, Hex64, PackDescription, PackEntry } from '../types.ts';
-import { BlobTable, grow } from './blob-table.ts';
+import { BlobTable, PAGE_MASK, PAGE_SHIFT, PAGE_SLOTS } from './blob-table.ts';
 
-const INITIAL = 1024;
 const TYPE_TREE = 2;
 const COMPRESSED = 1;
 
@@ -18,6 +18,25 @@ interface PackRecord {
   count: number;
 }
 
+/** The entries of PAGE_SLOTS slots: pack ordinal, offset, stored and plaintext lengths, type|compression flags. */
+interface SlotPage {
+  packOf: Uint32Array;
+  offsets: Float64Array;
+  stored: Uint32Array;
+  raw: Uint32Array;
+  flags: Uint8Array;
+}
+
+function newPage(): SlotPage {
+  return {
+    packOf: new Uint32Array(PAGE_SLOTS),
+    offsets: new Float64Array(PAGE_SLOTS),
+    stored: new Uint32Array(PAGE_SLOTS),
+    raw: new Uint32Array(PAGE_SLOTS),
+    flags: new Uint8Array(PAGE_SLOTS),
+  };
+}
+
 /**
  * Where every known blob is. A blob found in several packs (two writers stored it concurrently,
  * or a pack was rewritten) is looked up in the first pack added; every pack keeps all its entries,
@@ -27,12 +46,7 @@ export class MasterIndex {
   private readonly table = new BlobTable();
   private readonly packList: PackRecord[] = [];
   private readonly packIds = new Map<Hex64, number>();
-  // Per slot: pack ordinal, offset, stored and plaintext lengths, type|compression flags.
-  private packOf = new Uint32Array(INITIAL);
-  private offsets = new Float64Array(INITIAL);
-  private stored = new Uint32Array(INITIAL);
-  private raw = new Uint32Array(INITIAL);
-  private flags = new Uint8Array(INITIAL);
+  private readonly pages: SlotPage[] = [];
 
   /** Distinct blobs known. */
   get blobCount(): number {
@@ -50,12 +64,14 @@ export class MasterIndex {
     const first = this.table.size;
     for (const e of desc.blobs) {
       const slot = this.table.append(e.id);
-      if (slot >= this.packOf.length) this.growSlots(slot * 2);
-      this.packOf[slot] = ordinal;
-      this.offsets[slot] = e.offset;
-      this.stored[slot] = e.storedLength;
-      this.raw[slot] = e.rawLength;
-      this.flags[slot] = (e.type === 'tree' ? TYPE_TREE : 0) | (e.compression === 1 ? COMPRESSED : 0);
+      if (slot >>> PAGE_SHIFT === this.pages.length) this.pages.push(newPage());
+      const page = this.pages[slot >>> PAGE_SHIFT]!;
+      const i = slot & PAGE_MASK;
+      page.packOf[i] = ordinal;
+      page.offsets[i] = e.offset;
+      page.stored[i] = e.storedLength;
+      page.raw[i] = e.rawLength;
+      page.flags[i] = (e.type === 'tree' ? TYPE_TREE : 0) | (e.compression === 1 ? COMPRESSED : 0);
     }
     this.packList.push({ id: desc.id, type: desc.type, size: desc.size, first, count: desc.blobs.length });
     this.packIds.set(desc.id, ordinal);
@@ -70,7 +86,14 @@ export class MasterIndex {
     if (!isHex64(blobId)) return undefined;
     const slot = this.table.find(blobId);
     if (slot === -1) return undefined;
-    return { pack: this.packList[this.packOf[slot]!]!.id, entry: this.entryAt(slot, blobId) };
+    return { pack: this.packAt(slot), entry: this.entryAt(slot, blobId) };
+  }
+
+  /** The pack holding a blob (as lookup() would answer), without building its entry. */
+  packHolding(blobId: Hex64): Hex64 | undefined {
+    if (!isHex64(blobId)) return undefined;
+    const slot = this.table.find(blobId);
+    return slot === -1 ? undefined : this.packAt(slot);
   }
 
   hasPack(packId: Hex64): boolean {
@@ -91,23 +114,21 @@ export class MasterIndex {
     }
   }
 
+  private packAt(slot: number): Hex64 {
+    return this.packList[this.pages[slot >>> PAGE_SHIFT]!.packOf[slot & PAGE_MASK]!]!.id;
+  }
+
   private entryAt(slot: number, id: Hex64): PackEntry {
-    const flags = this.flags[slot]!;
+    const page = this.pages[slot >>> PAGE_SHIFT]!;
+    const i = slot & PAGE_MASK;
+    const flags = page.flags[i]!;
     return {
       id,
       type: flags & TYPE_TREE ? 'tree' : 'data',
       compression: (flags & COMPRESSED) as Compression,
-      offset: this.offsets[slot]!,
-      storedLength: this.stored[slot]!,
-      rawLength: this.raw[slot]!,
+      offset: page.offsets[i]!,
+      storedLength: page.stored[i]!,
+      rawLength: page.raw[i]!,
     };
-  }
-
-  private growSlots(length: number): void {
-    this.packOf = grow(this.packOf, length);
-    this.offsets = grow(this.offsets, length);
-    this.stored = grow(this.stored, length);
-    this.raw = grow(this.raw, length);
-    this.flags = grow(this.flags, length);
   }
 }
