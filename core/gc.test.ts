@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freeIfWhole, freeNow } from './gc.ts';
+import { freeIfWhole, freeNow, keptCopy } from './gc.ts';
 
 describe('freeNow / freeIfWhole', () => {
   it('detaches a buffer that is wholly the caller\'s, so its memory goes back at once', () => {
@@ -29,5 +29,18 @@ describe('freeNow / freeIfWhole', () => {
     const shared = new Uint8Array(new SharedArrayBuffer(16));
     freeIfWhole(shared);
     expect(shared.byteLength).toBe(16);
+  });
+});
+
+describe('keptCopy', () => {
+  it('copies small bytes into a buffer of their own, not a slice of the shared pool slab', () => {
+    const pooled = Buffer.from('a salt of thirty-two bytes......');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length); // the premise: Node pools it
+    const kept = keptCopy(pooled.subarray(2, 10));
+    expect(kept.buffer.byteLength).toBe(8);
+    expect(kept.byteOffset).toBe(0);
+    expect(kept.toString()).toBe('salt of ');
+    pooled.fill(0);
+    expect(kept.toString()).toBe('salt of ');
   });
 });

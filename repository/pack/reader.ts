@@ -2,7 +2,7 @@
 // for an authenticated header this version cannot read, a FormatError) naming the pack object;
 // no plaintext leaves here before its blob id has been checked.
 import type { KeyObject } from 'node:crypto';
-import { freeIfWhole } from '../../core/gc.ts';
+import { freeIfWhole, keptCopy } from '../../core/gc.ts';
 import { open, TAG_LENGTH } from '../crypto/aead.ts';
 import { isHex64, sha256Hex } from '../crypto/hash.ts';
 import type { RootKey } from '../crypto/root-key.ts';
@@ -54,7 +54,8 @@ export function parseTrailer(tail: Buffer, packSize: number, objectName: string)
     throw damaged(`header length ${headerLength} is out of bounds`);
   }
   if (headerLength > packSize - TRAILER_SIZE) throw damaged(`header length ${headerLength} does not fit in ${packSize} bytes`);
-  return { salt: Buffer.from(t.subarray(0, SALT_SIZE)), headerLength };
+  // Kept per pack for a whole restore (BlobReader's salts): never a slice of a shared slab.
+  return { salt: keptCopy(t.subarray(0, SALT_SIZE)), headerLength };
 }
 
 /**

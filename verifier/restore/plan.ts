@@ -5,6 +5,7 @@
 // trees that were authenticated and validated (repository/tree.ts), and are checked once more
 // here, because a path that leaves the target is the one mistake a restore must never make.
 import { UsageError } from '../../core/errors.ts';
+import { keptCopy } from '../../core/gc.ts';
 import { FormatError } from '../../repository/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
 import type { MasterIndex } from '../../repository/index.ts';
@@ -141,7 +142,9 @@ export async function planRestore(reader: BlobReader, index: MasterIndex, root: 
     if (node.inode !== undefined && (node.links ?? 1) > 1) {
       const first = inodes.get(node.inode);
       if (first !== undefined) file.linkTo = first;
-      else inodes.set(node.inode, (file.linkSource = { rel, failed: false }));
+      // Kept to the end of the restore: its own copy of the path, so it does not keep the pool
+      // slab (64 KiB) its batch's paths were cut from.
+      else inodes.set(node.inode, (file.linkSource = { rel: keptCopy(rel), failed: false }));
     }
     batch.files.push(file);
     if (file.linkTo !== undefined) return;
