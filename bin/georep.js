@@ -32,7 +32,9 @@ const SEMI_SPACE = '--max-semi-space-size';
 const LIFTOFF_ONLY = '--liftoff-only';
 /** V8 flags by which a user chose how WebAssembly is compiled: then we add none. */
 const WASM_TIERS = [LIFTOFF_ONLY, '--no-liftoff', '--wasm-tier-up', '--no-wasm-tier-up'];
-const DATA_COMMANDS = new Set(['snapshot', 'restore', 'ship', 'verify']);
+// The daemon runs all of these in its own process (cli/daemon-jobs.ts), for as long as it runs;
+// `catalog rebuild` walks every snapshot's trees.
+const DATA_COMMANDS = new Set(['snapshot', 'restore', 'ship', 'verify', 'drill', 'repair', 'prune', 'catalog', 'daemon']);
 
 const args = process.argv.slice(2);
 const [major, minor] = process.versions.node.split('.').map(Number);
