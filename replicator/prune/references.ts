@@ -14,11 +14,10 @@
 // problem: the caller deletes nothing at that site, because it cannot prove a pack unused there.
 import { describeError } from '../../core/errors.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
-import { cachedTrees } from '../../repository/tree-cache.ts';
 import { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription } from '../../repository/types.ts';
-import { neededPacks } from '../ship/needed-packs.ts';
+import { neededPacks, type SubtreePacks } from '../ship/needed-packs.ts';
 import type { SiteContents } from './site-read.ts';
 
 export interface References {
@@ -40,11 +39,13 @@ export async function findReferences(
   const problems: string[] = [];
   for (const p of contents.manifestProblems) problems.push(`manifest snapshots/${p.id} cannot be read: ${p.message}`);
   for (const p of contents.indexProblems) problems.push(`index object index/${p.id} cannot be read: ${p.message}`);
-  const trees = cachedTrees(new BlobReader(repo, index));
+  const reader = new BlobReader(repo, index);
+  // Subtrees the snapshots share are walked once (needed-packs.ts).
+  const walked: SubtreePacks = new Map();
   const referenced = new Set<Hex64>();
   for (const { id, manifest } of contents.snapshots) {
     try {
-      for (const pack of await neededPacks(trees, index, manifest.tree)) referenced.add(pack);
+      for (const pack of await neededPacks(reader, index, manifest.tree, { walked })) referenced.add(pack);
     } catch (err) {
       problems.push(`snapshot ${id}: its trees cannot be walked: ${describeError(err)}`);
     }

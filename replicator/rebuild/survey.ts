@@ -4,7 +4,6 @@
 // A snapshot that cannot be read or walked is reported with why, never fatal: the others count.
 import { describeError } from '../../core/errors.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
-import { cachedTrees } from '../../repository/tree-cache.ts';
 import { isHex64 } from '../../repository/crypto/hash.ts';
 import type { MasterIndex } from '../../repository/index.ts';
 import { DATA_PREFIX } from '../../repository/layout.ts';
@@ -12,7 +11,7 @@ import { loadMasterIndex } from '../../repository/load-index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { listSnapshots } from '../../repository/snapshots.ts';
 import type { Hex64, SnapshotManifest } from '../../repository/types.ts';
-import { neededPacks } from '../ship/needed-packs.ts';
+import { neededPacks, type SubtreePacks } from '../ship/needed-packs.ts';
 
 export interface SurveyedSnapshot {
   id: Hex64;
@@ -41,13 +40,15 @@ export async function surveyRepository(repo: Repository): Promise<Survey> {
     const id = info.key.slice(info.key.lastIndexOf('/') + 1);
     if (isHex64(id)) present.add(id);
   }
-  const trees = cachedTrees(new BlobReader(repo, index));
+  const reader = new BlobReader(repo, index);
+  // Subtrees the snapshots share are walked once (needed-packs.ts).
+  const walked: SubtreePacks = new Map();
   const snapshots: SurveyedSnapshot[] = [];
   for (const { id, manifest } of listing.snapshots) {
     let packs: Set<Hex64> | undefined;
     let problem: string | undefined;
     try {
-      packs = await neededPacks(trees, index, manifest.tree);
+      packs = await neededPacks(reader, index, manifest.tree, { walked });
       const missing = [...packs].filter((p) => !present.has(p));
       if (missing.length > 0) {
         problem = `${missing.length} of the ${packs.size} packs it needs are missing at the site (${missing.slice(0, 3).join(', ')})`;
