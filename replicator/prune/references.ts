@@ -17,7 +17,7 @@ import { BlobReader } from '../../repository/blob-reader.ts';
 import { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription } from '../../repository/types.ts';
-import { neededPacks, type SubtreePacks } from '../ship/needed-packs.ts';
+import { neededPacks, SubtreePacks } from '../ship/needed-packs.ts';
 import type { SiteContents } from './site-read.ts';
 
 export interface References {
@@ -41,7 +41,7 @@ export async function findReferences(
   for (const p of contents.indexProblems) problems.push(`index object index/${p.id} cannot be read: ${p.message}`);
   const reader = new BlobReader(repo, index);
   // Subtrees the snapshots share are walked once (needed-packs.ts).
-  const walked: SubtreePacks = new Map();
+  const walked = new SubtreePacks();
   const referenced = new Set<Hex64>();
   for (const { id, manifest } of contents.snapshots) {
     try {

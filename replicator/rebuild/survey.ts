@@ -11,7 +11,7 @@ import { loadMasterIndex } from '../../repository/load-index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { listSnapshots } from '../../repository/snapshots.ts';
 import type { Hex64, SnapshotManifest } from '../../repository/types.ts';
-import { neededPacks, type SubtreePacks } from '../ship/needed-packs.ts';
+import { neededPacks, SubtreePacks } from '../ship/needed-packs.ts';
 
 export interface SurveyedSnapshot {
   id: Hex64;
@@ -42,7 +42,7 @@ export async function surveyRepository(repo: Repository): Promise<Survey> {
   }
   const reader = new BlobReader(repo, index);
   // Subtrees the snapshots share are walked once (needed-packs.ts).
-  const walked: SubtreePacks = new Map();
+  const walked = new SubtreePacks();
   const snapshots: SurveyedSnapshot[] = [];
   for (const { id, manifest } of listing.snapshots) {
     let packs: Set<Hex64> | undefined;

@@ -12,7 +12,7 @@ import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import type { Hex64, Tree } from '../../repository/types.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
-import { neededPacks, type SubtreePacks } from './needed-packs.ts';
+import { neededPacks, SubtreePacks } from './needed-packs.ts';
 
 /** A real reader that counts the trees it reads, and fails the ones it is told to. */
 class CountingReader extends BlobReader {
@@ -58,7 +58,7 @@ describe('neededPacks', () => {
     for (const root of roots) alone.push(await neededPacks(new BlobReader(repo, index), index, root));
 
     const reader = new CountingReader(repo, index);
-    const walked: SubtreePacks = new Map();
+    const walked = new SubtreePacks();
     const first = await neededPacks(reader, index, roots[0]!, { walked });
     // Root, six folders, six inner folders.
     expect(reader.reads).toBe(1 + 2 * FOLDERS);
@@ -76,13 +76,24 @@ describe('neededPacks', () => {
     const d3 = root.nodes.find((n) => n.name.toString() === 'd3')!.subtree!;
     const d3inner = (await reader.readTree(d3)).nodes[0]!.subtree!;
     reader.failing.add(d3inner);
-    const walked: SubtreePacks = new Map();
+    const walked = new SubtreePacks();
     await expect(neededPacks(reader, index, roots[0]!, { walked })).rejects.toThrow('unreadable');
-    expect(walked.has(d3)).toBe(false);
-    expect(walked.has(roots[0]!)).toBe(false);
-    expect(walked.has(d3inner)).toBe(false);
+    expect(walked.get(d3)).toBeUndefined();
+    expect(walked.get(roots[0]!)).toBeUndefined();
+    expect(walked.get(d3inner)).toBeUndefined();
     reader.failing.clear();
     expect(await neededPacks(reader, index, roots[0]!, { walked })).toEqual(await neededPacks(new BlobReader(repo, index), index, roots[0]!));
+  });
+
+  it('empties itself at its bound and still answers the same', async () => {
+    const reader = new CountingReader(repo, index);
+    // Room for a few subtrees only: it is emptied again and again during the walks.
+    const walked = new SubtreePacks(6);
+    for (const root of roots) {
+      expect(await neededPacks(reader, index, root, { walked })).toEqual(await neededPacks(new BlobReader(repo, index), index, root));
+    }
+    // Less was remembered than with room to spare, so more was read again.
+    expect(reader.reads).toBeGreaterThan(1 + 2 * FOLDERS + 3);
   });
 
   it('refuses a blob the index does not know', async () => {

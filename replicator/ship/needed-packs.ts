@@ -16,9 +16,33 @@ import { Semaphore } from '../../sites/wrappers/semaphore.ts';
 
 /**
  * The packs each subtree walked so far needs (itself and everything below it), by tree id. Valid
- * for one index: a blob's pack is whatever that index answers.
+ * for one index: a blob's pack is whatever that index answers. Bounded by the pack ids it holds
+ * (a folder near the root needs most packs, and each snapshot has its own such folders): at the
+ * bound it is emptied and fills again, which costs reads, never answers.
  */
-export type SubtreePacks = Map<Hex64, readonly Hex64[]>;
+export class SubtreePacks {
+  private readonly packs = new Map<Hex64, readonly Hex64[]>();
+  private held = 0;
+  private readonly maxIds: number;
+
+  /** At most `maxIds` pack ids (8 bytes each, the ids themselves are the index's) and subtrees. */
+  constructor(maxIds = 2_000_000) {
+    this.maxIds = maxIds;
+  }
+
+  get(tree: Hex64): readonly Hex64[] | undefined {
+    return this.packs.get(tree);
+  }
+
+  set(tree: Hex64, packs: readonly Hex64[]): void {
+    if (this.held + packs.length + 1 > this.maxIds) {
+      this.packs.clear();
+      this.held = 0;
+    }
+    this.packs.set(tree, packs);
+    this.held += packs.length + 1;
+  }
+}
 
 export async function neededPacks(
   reader: Pick<BlobReader, 'readTree'>,

@@ -21,7 +21,7 @@ import { validateSnapshot } from '../../repository/snapshot.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { NotFoundError } from '../../sites/errors.ts';
 import type { Site } from '../../sites/site.ts';
-import { neededPacks, type SubtreePacks } from './needed-packs.ts';
+import { neededPacks, SubtreePacks } from './needed-packs.ts';
 import type { ShipIndex } from './ship-index.ts';
 import { listPending, PENDING_PREFIX } from './staging.ts';
 
@@ -83,7 +83,7 @@ async function stillNeeded(options: ReleaseOptions, pending: Hex64[]): Promise<{
   const { staging, shipIndex } = options;
   const reader = new BlobReader(staging, shipIndex.index);
   const keepPacks = new Set<Hex64>();
-  const walked: SubtreePacks = new Map();
+  const walked = new SubtreePacks();
   for (const id of pending) {
     const manifest = validateSnapshot(await staging.loadObject('snapshot', id), objectKey('snapshot', id));
     for (const pack of await neededPacks(reader, shipIndex.index, manifest.tree, { walked })) keepPacks.add(pack);
