@@ -78,9 +78,9 @@ export async function walkManifests(input: WalkInput): Promise<void> {
         return undefined;
       }
     };
-    // A folder's decoded tree is let go before its subtrees are walked (only their ids are kept):
-    // held while they were, the trees of a whole snapshot were alive at once (the 10 GiB bench
-    // set's 200,000 files: ~35 MiB of heap at the end of the check).
+    // A folder's decoded tree lives only inside readOne(): what waits for the subtrees' walk is
+    // their ids. (The heap during the walk measured the same as when the tree was a local of the
+    // walk itself: V8 keeps no dead locals across an await. It is the clearer shape, not a saving.)
     const visit = async (tree: Hex64): Promise<void> => {
       if (seen.has(tree)) return;
       seen.add(tree);
