@@ -132,13 +132,14 @@ export class BlobReader {
   /**
    * The raw bytes of a span covering `entries`, with what is needed to open its blobs elsewhere
    * (a restore's writer threads): the pack's salt and its object name. Nothing is decrypted here.
+   * `into`: a buffer the span may be read into (GetOptions.into); `span` is then a view of it.
    */
-  async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
+  async fetchSpan(pack: Hex64, entries: PackEntry[], into?: Uint8Array): Promise<FetchedSpan> {
     const salt = await this.saltOf(pack);
     const start = Math.min(...entries.map((e) => e.offset));
     const end = Math.max(...entries.map((e) => e.offset + e.storedLength));
     const name = this.repo.packObjectName(pack);
-    const span = await this.repo.loadPackRange(pack, start, end - start);
+    const span = await this.repo.loadPackRange(pack, start, end - start, into);
     if (span.length !== end - start) {
       throw new IntegrityError(`pack ${name} is shorter than its index says`, { object: name });
     }
@@ -150,7 +151,7 @@ export class BlobReader {
    * checks at `retry.failed` (found by whoever opened them: a restore's writer threads). A reader
    * of one site has no other copy: undefined. FailoverReader answers from the next site.
    */
-  async refetchSpan(_pack: Hex64, _entries: PackEntry[], _retry: SpanRetry): Promise<FetchedSpan | undefined> {
+  async refetchSpan(_pack: Hex64, _entries: PackEntry[], _retry: SpanRetry, _into?: Uint8Array): Promise<FetchedSpan | undefined> {
     return undefined;
   }
 

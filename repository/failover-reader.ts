@@ -113,22 +113,23 @@ export class FailoverReader extends BlobReader {
     return results as (Buffer | IntegrityError)[];
   }
 
-  override async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
-    return this.fetchFrom(pack, entries, new Set());
+  override async fetchSpan(pack: Hex64, entries: PackEntry[], into?: Uint8Array): Promise<FetchedSpan> {
+    return this.fetchFrom(pack, entries, new Set(), into);
   }
 
-  override async refetchSpan(pack: Hex64, entries: PackEntry[], retry: SpanRetry): Promise<FetchedSpan | undefined> {
+  override async refetchSpan(pack: Hex64, entries: PackEntry[], retry: SpanRetry, into?: Uint8Array): Promise<FetchedSpan | undefined> {
     const slot = this.slots.find((s) => s.name === retry.failed);
     const problems: string[] = [];
     if (slot !== undefined) this.failed(slot, retry.reason, pack, retry.tried, problems);
     if (this.slots.every((s) => retry.tried.has(s.name))) return undefined;
-    return this.fetchFrom(pack, entries, retry.tried, problems);
+    return this.fetchFrom(pack, entries, retry.tried, into, problems);
   }
 
   private async fetchFrom(
     pack: Hex64,
     entries: PackEntry[],
     skip: ReadonlySet<string>,
+    into: Uint8Array | undefined,
     problems: string[] = [],
   ): Promise<FetchedSpan> {
     const tried = new Set(skip);
@@ -136,7 +137,7 @@ export class FailoverReader extends BlobReader {
       if (skip.has(slot.name)) continue;
       tried.add(slot.name);
       try {
-        return await (await this.readerOf(slot)).fetchSpan(pack, entries);
+        return await (await this.readerOf(slot)).fetchSpan(pack, entries, into);
       } catch (err) {
         if (!isSiteFailure(err)) throw err;
         this.failed(slot, err, pack, tried, problems);

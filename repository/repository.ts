@@ -237,12 +237,13 @@ export class Repository {
   }
 
   /** Exactly `length` bytes of a pack from `offset`; IntegrityError if the pack ends before. */
-  async loadPackRange(packId: Hex64, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+  /** `into`: a buffer the site may read into (GetOptions.into); the result may be a view of it. */
+  async loadPackRange(packId: Hex64, offset: number, length: number, into?: Uint8Array): Promise<Buffer> {
     const name = packKey(packId);
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0) {
       throw new RangeError(`bad range ${offset}+${length} of pack ${name}`);
     }
-    const bytes = await this.site.get(name, { range: { offset, length }, signal });
+    const bytes = await this.site.get(name, into === undefined ? { range: { offset, length } } : { range: { offset, length }, into });
     if (bytes.byteLength !== length) {
       throw new IntegrityError(`pack ${name} ends before byte ${offset + length}`, { object: name });
     }

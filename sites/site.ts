@@ -96,6 +96,14 @@ export interface PutResult {
 export interface GetOptions {
   /** Byte range; length undefined means to the end. */
   range?: { offset: number; length?: number };
+  /**
+   * A buffer the site may read the bytes into when they fit: the result is then a view of its
+   * start. A site may ignore it and return a buffer of its own; callers compare `result.buffer`.
+   * The caller leaves it alone until the call has settled. For readers that read many ranges one
+   * after another (a restore's spans): a fresh buffer of 1-4 MiB per read left holes in the
+   * malloc heap that grew it by ~40 MiB over a 10 GiB restore.
+   */
+  into?: Uint8Array;
   signal?: AbortSignal;
 }
 

@@ -110,6 +110,22 @@ export function defineSiteConformance(backend: string, fixture: ConformanceFixtu
       );
     });
 
+    it('answers a ranged read given a buffer to read into with the right bytes, into it or not', async () => {
+      const site = await open();
+      const bytes = randomBytes(10_000);
+      await site.put('index/into', bytes);
+      const into = new Uint8Array(1000).fill(7);
+      const got = await site.get('index/into', { range: { offset: 500, length: 300 }, into });
+      expect(got.equals(bytes.subarray(500, 800))).toBe(true);
+      // A site that reads into it uses its start; one that does not leaves it alone.
+      if (got.buffer === into.buffer) expect(got.byteOffset).toBe(into.byteOffset);
+      else expect(into.every((b) => b === 7)).toBe(true);
+      const tooSmall = new Uint8Array(10);
+      const whole = await site.get('index/into', { range: { offset: 0 }, into: tooSmall });
+      expect(whole.equals(bytes)).toBe(true);
+      expect(whole.buffer).not.toBe(tooSmall.buffer);
+    });
+
     it('raises NotFoundError for a missing key on get and head, and deletes idempotently', async () => {
       const site = await open();
       await expect(site.get('data/dd/missing')).rejects.toBeInstanceOf(NotFoundError);

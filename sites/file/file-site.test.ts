@@ -146,6 +146,21 @@ describe('FileSite', () => {
     expect(bodies.some((b) => b.equals(stored))).toBe(true);
   });
 
+  it('reads a range into the buffer it is given when the range fits', async () => {
+    const site = new FileSite(await tempDir());
+    const bytes = randomBytes(5000);
+    await site.put('packs/p2', bytes);
+    const into = new Uint8Array(new ArrayBuffer(8192), 100, 4096);
+    const got = await site.get('packs/p2', { range: { offset: 1000, length: 3000 }, into });
+    expect(got.buffer).toBe(into.buffer);
+    expect(got.byteOffset).toBe(100);
+    expect(got.equals(bytes.subarray(1000, 4000))).toBe(true);
+    // Clipped at the end of the object: still a view of its start, as long as the object gives.
+    const tail = await site.get('packs/p2', { range: { offset: 4500, length: 3000 }, into });
+    expect(tail.buffer).toBe(into.buffer);
+    expect(tail.equals(bytes.subarray(4500))).toBe(true);
+  });
+
   it('serves ranged reads without reading the rest', async () => {
     const site = await freshSite();
     const bytes = randomBytes(100_000);

@@ -122,7 +122,7 @@ export class FileSite implements Site {
         const st = await handle.stat();
         if (st.isDirectory()) throw this.notFound(key);
         if (!st.isFile()) throw this.notRegular(key);
-        return await readRange(handle, st.size, options.range, { site: this.name, key, signal: options.signal });
+        return await readRange(handle, st.size, options.range, { site: this.name, key, signal: options.signal }, options.into);
       } finally {
         await handle.close();
       }

@@ -19,9 +19,10 @@ export async function readRange(
   size: number,
   range: GetOptions['range'],
   ctx: ReadContext,
+  into?: Uint8Array,
 ): Promise<Buffer> {
   const { start, end } = bounds(size, range, ctx);
-  const out = Buffer.allocUnsafe(end - start);
+  const out = into !== undefined && into.byteLength >= end - start ? Buffer.from(into.buffer, into.byteOffset, end - start) : Buffer.allocUnsafe(end - start);
   let filled = 0;
   while (filled < out.length) {
     ctx.signal?.throwIfAborted();

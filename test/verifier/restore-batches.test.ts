@@ -34,9 +34,9 @@ class NotingReader extends BlobReader {
     return super.readTree(id);
   }
 
-  override fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
+  override fetchSpan(pack: Hex64, entries: PackEntry[], into?: Uint8Array): Promise<FetchedSpan> {
     this.events.push('span');
-    return super.fetchSpan(pack, entries);
+    return super.fetchSpan(pack, entries, into);
   }
 
   /** True when trees were still read after file data was fetched: the plan was not made whole first. */

@@ -32,10 +32,10 @@ class PlantingReader extends BlobReader {
     this.beforeData = beforeData;
   }
 
-  override async fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
+  override async fetchSpan(pack: Hex64, entries: PackEntry[], into?: Uint8Array): Promise<FetchedSpan> {
     // Every span waits for the planting: nothing is written before it.
     await (this.planted ??= this.beforeData());
-    return super.fetchSpan(pack, entries);
+    return super.fetchSpan(pack, entries, into);
   }
 }
 
@@ -142,9 +142,9 @@ describe('restore into folders it made', () => {
     const { index } = await loadMasterIndex(repo);
     const spanSizes: number[] = [];
     class CountingReader extends BlobReader {
-      override fetchSpan(pack: Hex64, entries: PackEntry[]): Promise<FetchedSpan> {
+      override fetchSpan(pack: Hex64, entries: PackEntry[], into?: Uint8Array): Promise<FetchedSpan> {
         spanSizes.push(entries.length);
-        return super.fetchSpan(pack, entries);
+        return super.fetchSpan(pack, entries, into);
       }
     }
     const target = path.join(dir, 'target');

@@ -353,16 +353,20 @@ class RestoreRun {
     let last: string | undefined;
     while (wanted.length > 0) {
       const entries = wanted.map((b) => b.entry);
+      const into = pool.spanBuffer();
       let fetched: FetchedSpan | undefined;
       try {
         fetched =
           last === undefined
-            ? await this.options.reader.fetchSpan(pack, entries)
-            : await this.options.reader.refetchSpan(pack, entries, { failed: last, tried, reason: held[0]?.message ?? '' });
+            ? await this.options.reader.fetchSpan(pack, entries, into)
+            : await this.options.reader.refetchSpan(pack, entries, { failed: last, tried, reason: held[0]?.message ?? '' }, into);
       } catch (err) {
+        pool.giveBack(into);
         for (const b of wanted) for (const u of b.uses) this.failFile(u.file, err);
         return;
       }
+      // Not read into it: a larger span, or a site that reads into buffers of its own.
+      if (fetched?.span.buffer !== into.buffer) pool.giveBack(into);
       if (fetched === undefined) break;
       tried.add(fetched.site);
       last = fetched.site;

@@ -40,6 +40,8 @@ export interface SpanJob {
   /** Pack offset of span[0]. */
   start: number;
   span: Uint8Array;
+  /** Send the span's buffer back with the answer (WritePool's span buffers), rather than free it. */
+  returnSpan: boolean;
   blobs: { entry: PackEntry; writes: SpanWrite[] }[];
 }
 
@@ -54,6 +56,8 @@ export interface SpanDone {
    * restore may remove these, and only these, when they fail.
    */
   created: number[];
+  /** The span's buffer, handed back when SpanJob.returnSpan asked for it. */
+  span?: ArrayBuffer;
   /** Files whose metadata (SpanWrite.meta) was set. */
   metaSet: number[];
   /** Files written whole whose metadata could not be set: a problem, not a failed file. */

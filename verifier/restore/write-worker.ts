@@ -43,6 +43,11 @@ port.on('message', (job: SpanJob) => {
     // Written: a blob stored raw is the decrypted copy, garbage now; free it (never the scratch).
     if (plain.buffer !== scratch.buffer) freeIfWhole(plain);
   });
+  if (job.returnSpan) {
+    done.span = job.span.buffer as ArrayBuffer;
+    port.postMessage(done, [done.span]);
+    return;
+  }
   // The span was transferred to this thread (or copied for it) and is done with: free its ~4 MiB
   // now; it lived long enough to reach V8's old generation, collected only now and then.
   freeNow(job.span.buffer);
