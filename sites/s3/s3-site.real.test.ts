@@ -122,6 +122,21 @@ describe('S3Site on Ceph RGW', () => {
     expect((await site.get('empty', { range: { offset: 0 } })).byteLength).toBe(0);
   });
 
+  it('reads a ranged body into the buffer it is given when it fits, and into its own when not', async () => {
+    const site = await freshSite('range-into');
+    const bytes = randomBytes(3 * 1024 * 1024 + 5);
+    await site.put('p', bytes);
+    const into = new Uint8Array(new ArrayBuffer(4 * 1024 * 1024), 64, 4 * 1024 * 1024 - 64);
+    const got = await site.get('p', { range: { offset: 1000, length: 3 * 1024 * 1024 }, into });
+    expect(got.buffer).toBe(into.buffer);
+    expect(got.byteOffset).toBe(64);
+    expect(got.equals(bytes.subarray(1000, 1000 + 3 * 1024 * 1024))).toBe(true);
+    const small = new Uint8Array(100);
+    const whole = await site.get('p', { range: { offset: 0 }, into: small });
+    expect(whole.buffer).not.toBe(small.buffer);
+    expect(whole.equals(bytes)).toBe(true);
+  });
+
   it('refuses a create-only put over an existing key with 412 and keeps the old bytes', async () => {
     const site = await freshSite('create-only');
     await site.put('manifest', Buffer.from('first'), { createOnly: true });

@@ -32,6 +32,7 @@ import { listObjects } from './list.ts';
 import { objectInfo, unquoteEtag } from './object-info.ts';
 import { prepareBody, type PreparedBody } from './put-body.ts';
 import { assertValidRange, bytesOfRange, rangeHeader } from './range.ts';
+import { readBodyInto } from './read-into.ts';
 import { checkedRetention, retentionFrom } from '../retention.ts';
 import { explainRefusedDelete, extendS3Retention, type LockRequest } from './lock.ts';
 import { deleteVersions, deletionOrder, listVersions } from './versions.ts';
@@ -122,6 +123,11 @@ export class S3Site implements Site {
           { abortSignal },
         );
         if (out.Body === undefined) throw new PermanentError(`site ${this.name}: get ${key}: response has no body`, ctx);
+        const into = options.into;
+        if (range !== undefined && into !== undefined && out.ContentRange !== undefined && out.ContentLength !== undefined && out.ContentLength <= into.byteLength) {
+          const body = await readBodyInto(out.Body as AsyncIterable<Uint8Array>, into, out.ContentLength, ctx);
+          return bytesOfRange(body, range, out.ContentRange, ctx);
+        }
         const bytes = await out.Body.transformToByteArray();
         const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         if (range === undefined || out.ContentRange === undefined) {
