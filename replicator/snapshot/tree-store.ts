@@ -14,6 +14,17 @@ import type { Hex64, PackDescription, TreeNode } from '../../repository/types.ts
  */
 export type StorePack = (bytes: Uint8Array, description: PackDescription) => Promise<void>;
 
+/**
+ * Tree packs are finished at this size, not the repository's pack size. A tree pack is filled on
+ * the main thread, in one buffer: aiming at 16 MiB, it grew by copies (12 and 18 MiB at once) and
+ * was held whole while stored, but only in runs with more than a few MiB of trees, so a run of
+ * 200,000 files held more than one of 20,000. With 4 MiB (allocated whole, so never copied) the
+ * bench's scale-10 full snapshot peaked at 242 MiB against 255-259, the incremental at 252
+ * against 257-261 (one run against two). Readers fetch each tree by its own range, so a tree
+ * pack's size does not matter to them.
+ */
+const TREE_PACK_BYTES = 4 * 1024 * 1024;
+
 export class TreeStore {
   private writer: PackWriter;
   /** Trees of this run whose pack is not stored yet (then the index knows them). */
@@ -23,6 +34,7 @@ export class TreeStore {
   private readonly index: MasterIndex;
   private readonly storePack: StorePack;
   private readonly pages: PageOptions;
+  private readonly packBytes: number;
 
   /** `pages` lowers the bound of one tree blob (tests of wide folders); FORMAT.md's by default. */
   constructor(repo: Repository, index: MasterIndex, storePack: StorePack, pages: PageOptions = {}) {
@@ -30,7 +42,8 @@ export class TreeStore {
     this.index = index;
     this.storePack = storePack;
     this.pages = pages;
-    this.writer = new PackWriter(repo.key, 'tree');
+    this.packBytes = Math.min(TREE_PACK_BYTES, repo.config.packSize);
+    this.writer = this.newWriter();
   }
 
   has(id: Hex64): boolean {
@@ -51,7 +64,7 @@ export class TreeStore {
     this.claimed.add(id);
     const stored = compressForStorage(bytes);
     this.writer.add(id, stored.bytes, stored.compression, bytes.length);
-    if (this.writer.isFull(this.repo.config.packSize)) this.ship();
+    if (this.writer.isFull(this.packBytes)) this.ship();
     return id;
   }
 
@@ -60,9 +73,14 @@ export class TreeStore {
     await Promise.all(this.uploads);
   }
 
+  /** Room for a full pack from the start: the buffer is not copied as it grows. */
+  private newWriter(): PackWriter {
+    return new PackWriter(this.repo.key, 'tree', this.packBytes);
+  }
+
   private ship(): void {
     const { bytes, description } = this.writer.finish();
-    this.writer = new PackWriter(this.repo.key, 'tree');
+    this.writer = this.newWriter();
     const upload = this.storePack(bytes, description).then(() => {
       for (const blob of description.blobs) this.claimed.delete(blob.id);
     });
