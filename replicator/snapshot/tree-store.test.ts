@@ -20,7 +20,7 @@ afterEach(async () => {
 
 /** A name of random bytes (incompressible), without the two bytes a name may not hold. */
 function name(): Buffer {
-  return randomBytes(60).map((b) => (b === 0 || b === 0x2f ? 0x41 : b));
+  return Buffer.from(randomBytes(60).map((b) => (b === 0 || b === 0x2f ? 0x41 : b)));
 }
 
 describe('TreeStore', () => {
