@@ -36,6 +36,7 @@ import {
   type FileMeta,
   type NoFollowKind,
   type Overwrite,
+  utimesSeconds,
 } from './safe-fs.ts';
 import { WritePool } from './write-pool.ts';
 import type { SpanDone, SpanWrite } from './write-protocol.ts';
@@ -453,7 +454,7 @@ class RestoreRun {
       await symlink(item.node.target ?? Buffer.alloc(0), abs);
       this.result.symlinks++;
       if (process.getuid?.() === 0) await lchown(abs, item.node.uid, item.node.gid);
-      const mtime = Number(item.node.mtimeNs / 1000n) / 1e6;
+      const mtime = utimesSeconds(item.node.mtimeNs);
       await lutimes(abs, mtime, mtime);
     } catch (err) {
       this.problem(item.rel, err);

@@ -143,6 +143,50 @@ export function applyMetadataSync(abs: Buffer, meta: FileMeta, kind: NoFollowKin
 export function applyMetadataToFd(fd: number, meta: FileMeta): void {
   if (process.getuid?.() === 0) fchownSync(fd, meta.uid, meta.gid);
   fchmodSync(fd, meta.mode);
-  const mtime = Number(meta.mtimeNs / 1000n) / 1e6;
+  const mtime = utimesSeconds(meta.mtimeNs);
   futimesSync(fd, mtime, mtime);
+}
+
+/**
+ * An mtime as the seconds Node's utimes calls take, chosen so that it lands on the stored time, or
+ * as near as a double allows within the same microsecond. Node hands the double to libuv, which
+ * truncates it to whole seconds and then nanoseconds; near 1.8e9 s doubles are ~238 ns apart, so
+ * the plain µs / 1e6 landed just below its microsecond for most values (.850000 s became
+ * .849999: a millisecond earlier). Whole seconds and other exactly representable times land
+ * exactly. Node sets a negative time (before 1970) to the present; that is left as it is.
+ */
+export function utimesSeconds(mtimeNs: bigint): number {
+  if (mtimeNs < 0n) return Number(mtimeNs / 1000n) / 1e6;
+  // Below a second, doubles are far finer than a nanosecond.
+  if (mtimeNs < NS) return Number(mtimeNs) / 1e9;
+  const micro = mtimeNs / 1000n;
+  let best = Number(mtimeNs / NS) + Number(mtimeNs % NS) / 1e9;
+  let bestDistance: bigint | undefined;
+  // The nearest double and two on either side: at least four of them land in any microsecond.
+  let t = nextDouble(nextDouble(best, -1), -1);
+  for (let i = 0; i < 5; i++, t = nextDouble(t, 1)) {
+    const landed = landedNs(t);
+    if (landed / 1000n !== micro) continue;
+    const distance = landed > mtimeNs ? landed - mtimeNs : mtimeNs - landed;
+    if (bestDistance === undefined || distance < bestDistance) [best, bestDistance] = [t, distance];
+  }
+  return best;
+}
+
+const NS = 1_000_000_000n;
+
+/** What libuv makes of `seconds` (uv__fs_to_timespec): whole seconds, then nanoseconds, both truncated. */
+function landedNs(seconds: number): bigint {
+  const whole = Math.trunc(seconds);
+  return BigInt(whole) * NS + BigInt(Math.trunc((seconds - whole) * 1e9));
+}
+
+const f64 = new Float64Array(1);
+const u64 = new BigUint64Array(f64.buffer);
+
+/** The next double above (1) or below (-1) a positive `x`. */
+function nextDouble(x: number, direction: 1 | -1): number {
+  f64[0] = x;
+  u64[0] = u64[0]! + (direction === 1 ? 1n : -1n);
+  return f64[0];
 }
