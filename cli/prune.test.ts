@@ -13,6 +13,7 @@ import { thisProcess } from '../catalog/run-owner.ts';
 import { systemClock } from '../core/clock.ts';
 import { sha256Hex } from '../repository/crypto/hash.ts';
 import { loadMasterIndex } from '../repository/load-index.ts';
+import type { PackDescription } from '../repository/types.ts';
 import { Repository } from '../repository/repository.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 import { PruneWorld } from '../test/fixtures/prune-world.ts';
@@ -69,6 +70,18 @@ describe('georep prune', () => {
     expect(earlyReport.sites[0]!.packs.every((p) => p.action === 'wait-grace' && p.dueAt !== undefined)).toBe(true);
     expect(await w.listing('a')).toEqual(before.a);
 
+    // Every pack description as the index objects hold it before any is rewritten.
+    const described = new Map<string, PackDescription>();
+    {
+      const site = await w.openSite('a');
+      try {
+        const repo = await Repository.open(site, w.password, { clock: systemClock });
+        for (const p of (await loadMasterIndex(repo)).index.packs()) described.set(p.id, p);
+      } finally {
+        await site.close();
+      }
+    }
+
     const late = await w.prune({ shiftHours: 25 });
     for (const site of late.sites) {
       expect(site.problems).toEqual([]);
@@ -89,6 +102,8 @@ describe('georep prune', () => {
         const listed = await w.packs(name);
         for (const p of index.packs()) expect(listed.has(p.id)).toBe(true);
         expect(index.packCount).toBe(listed.size);
+        // The rewritten objects describe the survivors exactly as the old ones did.
+        if (name === 'a') for (const p of index.packs()) expect(p).toEqual(described.get(p.id));
       } finally {
         await site.close();
       }

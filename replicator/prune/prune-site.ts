@@ -32,7 +32,7 @@ import { planSite, type Decision } from './plan.ts';
 import { findReferences } from './references.ts';
 import { lockedUntil } from './retention.ts';
 import { planIndexRewrites, rewriteIndexObject, type IndexRewrite } from './rewrite-index.ts';
-import { readSiteContents } from './site-read.ts';
+import { readSiteContents, type SiteContents } from './site-read.ts';
 
 export type PackOutcome =
   | { pack: Hex64; size: number; action: 'mark' }
@@ -94,7 +94,7 @@ export async function pruneSite(options: PruneSiteOptions): Promise<SitePruneRep
   for (const p of await packsKeptByCatalog(db, site, repository)) referenced.add(p);
   for (const p of options.staged) referenced.add(p);
   const indexed = new Set<Hex64>();
-  for (const packs of contents.indexObjects.values()) for (const p of packs) indexed.add(p.id);
+  for (const p of contents.packs.packIdList()) indexed.add(p);
 
   const decisions = planSite({
     listed: contents.listed,
@@ -125,7 +125,7 @@ export async function pruneSite(options: PruneSiteOptions): Promise<SitePruneRep
     if (d.action !== 'delete') continue;
     if (await act.delete(d, now)) gone.add(d.pack);
   }
-  if (apply) await act.rewriteIndex(contents.indexObjects, gone);
+  if (apply) await act.rewriteIndex(contents, gone);
   return report;
 }
 
@@ -225,10 +225,10 @@ class SiteActions {
     return true;
   }
 
-  async rewriteIndex(indexObjects: Parameters<typeof planIndexRewrites>[0], gone: ReadonlySet<Hex64>): Promise<void> {
-    for (const plan of planIndexRewrites(indexObjects, gone)) {
+  async rewriteIndex(contents: SiteContents, gone: ReadonlySet<Hex64>): Promise<void> {
+    for (const plan of planIndexRewrites(contents.indexObjects, gone)) {
       try {
-        const done = await rewriteIndexObject(this.o.repo, plan);
+        const done = await rewriteIndexObject(this.o.repo, plan, (pack) => contents.packs.pack(pack));
         this.report.indexRewrites.push(done);
         await this.audit('index.rewrite', done.old, { ...done });
       } catch (err) {

@@ -16,7 +16,7 @@ import { describeError } from '../../core/errors.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
 import { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
-import type { Hex64, PackDescription } from '../../repository/types.ts';
+import type { Hex64 } from '../../repository/types.ts';
 import { neededPacks, SubtreePacks } from '../ship/needed-packs.ts';
 import type { SiteContents } from './site-read.ts';
 
@@ -55,10 +55,10 @@ export async function findReferences(
 
 /** The site's index with packs added in charging order (MasterIndex looks a blob up in the first). */
 function chargingIndex(contents: SiteContents, marked: ReadonlySet<Hex64>): MasterIndex {
-  const all: PackDescription[] = [];
-  for (const packs of contents.indexObjects.values()) all.push(...packs);
-  const rank = (p: PackDescription): number => (contents.listed.has(p.id) ? 0 : 2) + (marked.has(p.id) ? 1 : 0);
+  const rank = (p: Hex64): number => (contents.listed.has(p) ? 0 : 2) + (marked.has(p) ? 1 : 0);
+  const ids = [...contents.packs.packIdList()];
   const index = new MasterIndex();
-  for (const r of [0, 1, 2, 3]) for (const p of all) if (rank(p) === r) index.addPack(p);
+  // One pack's description at a time, made from the compact form and added at once.
+  for (const r of [0, 1, 2, 3]) for (const p of ids) if (rank(p) === r) index.addPack(contents.packs.pack(p)!);
   return index;
 }

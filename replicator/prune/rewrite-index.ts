@@ -19,26 +19,40 @@ export interface IndexRewrite {
   survivors: number;
 }
 
+export interface IndexRewritePlan {
+  old: Hex64;
+  /** The packs of the old object that are still at the site, in the old object's order. */
+  survivors: Hex64[];
+  dropped: number;
+}
+
 /** The rewrites the index objects need, given the packs gone from the site. */
-export function planIndexRewrites(
-  indexObjects: ReadonlyMap<Hex64, PackDescription[]>,
-  gone: ReadonlySet<Hex64>,
-): { old: Hex64; survivors: PackDescription[]; dropped: number }[] {
-  const out: { old: Hex64; survivors: PackDescription[]; dropped: number }[] = [];
+export function planIndexRewrites(indexObjects: ReadonlyMap<Hex64, readonly Hex64[]>, gone: ReadonlySet<Hex64>): IndexRewritePlan[] {
+  const out: IndexRewritePlan[] = [];
   for (const [id, packs] of indexObjects) {
-    const survivors = packs.filter((p) => !gone.has(p.id));
+    const survivors = packs.filter((p) => !gone.has(p));
     if (survivors.length < packs.length) out.push({ old: id, survivors, dropped: packs.length - survivors.length });
   }
   return out;
 }
 
-/** Writes the replacement of one index object, then deletes the old one. */
+/**
+ * Writes the replacement of one index object, then deletes the old one. `describe` gives a
+ * survivor's description as the old object had it (SiteContents.packs).
+ */
 export async function rewriteIndexObject(
   repo: Repository,
-  plan: { old: Hex64; survivors: PackDescription[]; dropped: number },
+  plan: IndexRewritePlan,
+  describe: (pack: Hex64) => PackDescription | undefined,
 ): Promise<IndexRewrite> {
+  const survivors = plan.survivors.map((id) => {
+    const pack = describe(id);
+    // Never write an object that leaves out a surviving pack: the old one stays instead.
+    if (pack === undefined) throw new Error(`pack ${id} has no description in hand`);
+    return pack;
+  });
   let replacement: Hex64 | null = null;
-  if (plan.survivors.length > 0) replacement = await repo.saveObject('index', encodeIndex(plan.survivors));
+  if (survivors.length > 0) replacement = await repo.saveObject('index', encodeIndex(survivors));
   if (replacement !== plan.old) await repo.site.delete(objectKey('index', plan.old));
   return { old: plan.old, replacement, dropped: plan.dropped, survivors: plan.survivors.length };
 }

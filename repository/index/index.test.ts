@@ -107,6 +107,22 @@ describe('MasterIndex', () => {
     expect([...index.blobIds()]).toEqual([...first.blobs, ...second.blobs].map((b) => b.id));
   });
 
+  it('gives back one pack by its id as it was added, compression and type included', () => {
+    const data = pack('data', 3);
+    const tree = pack('tree', 2);
+    const writer = new PackWriter(key, 'data');
+    const plain = randomBytes(50);
+    writer.add(key.blobId(plain), plain.subarray(0, 20), 1, plain.length);
+    const compressed = writer.finish().description;
+    const index = new MasterIndex();
+    for (const p of [data, tree, compressed]) index.addPack(p);
+    expect(index.pack(tree.id)).toEqual(tree);
+    expect(index.pack(compressed.id)).toEqual(compressed);
+    expect(index.pack(data.id)).toEqual(data);
+    expect(index.pack('bb'.repeat(32))).toBeUndefined();
+    expect([...index.packIdList()]).toEqual([data.id, tree.id, compressed.id]);
+  });
+
   it('holds a million blobs in little memory', () => {
     const index = new MasterIndex();
     const ids: string[] = [];

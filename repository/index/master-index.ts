@@ -107,11 +107,24 @@ export class MasterIndex {
 
   /** Every pack added, in order, rebuilt from the compact form (allocates; not for hot paths). */
   *packs(): Iterable<PackDescription> {
-    for (const p of this.packList) {
-      const blobs: PackEntry[] = [];
-      for (let slot = p.first; slot < p.first + p.count; slot++) blobs.push(this.entryAt(slot, this.table.idAt(slot)));
-      yield { id: p.id, type: p.type, size: p.size, blobs };
-    }
+    for (const p of this.packList) yield this.describe(p);
+  }
+
+  /** The id of every pack added, in order. */
+  *packIdList(): Iterable<Hex64> {
+    for (const p of this.packList) yield p.id;
+  }
+
+  /** One pack as it was added, rebuilt from the compact form, or undefined when never added. */
+  pack(packId: Hex64): PackDescription | undefined {
+    const ordinal = this.packIds.get(packId);
+    return ordinal === undefined ? undefined : this.describe(this.packList[ordinal]!);
+  }
+
+  private describe(p: PackRecord): PackDescription {
+    const blobs: PackEntry[] = [];
+    for (let slot = p.first; slot < p.first + p.count; slot++) blobs.push(this.entryAt(slot, this.table.idAt(slot)));
+    return { id: p.id, type: p.type, size: p.size, blobs };
   }
 
   private packAt(slot: number): Hex64 {
