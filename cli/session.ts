@@ -1,9 +1,11 @@
 // Opening a repository for a command: the site (with its wrapper stack), the password, the
 // repository, its index. Commands call openRepository() and close() in a finally.
+import { mkdir } from 'node:fs/promises';
 import type { BlobReader } from '../repository/blob-reader.ts';
 import { BlobReader as Reader } from '../repository/blob-reader.ts';
 import type { MasterIndex } from '../repository/index.ts';
-import { loadMasterIndex } from '../repository/load-index.ts';
+import { loadIndexInto, loadMasterIndex } from '../repository/load-index.ts';
+import { KnownIds } from '../replicator/snapshot/known-ids.ts';
 import { Repository } from '../repository/repository.ts';
 import type { StackedSite } from '../sites/stack.ts';
 import type { CliContext } from './context.ts';
@@ -41,6 +43,40 @@ export async function openIndexed(ctx: CliContext, siteUrl: string): Promise<Ind
     for (const p of problems) ctx.logger.warn({ index: p.id, problem: p.message }, 'index object skipped');
     return { ...session, index, reader: new Reader(session.repo, index) };
   } catch (err) {
+    await session.close();
+    throw err;
+  }
+}
+
+export interface SnapshotSession extends RepositorySession {
+  /** The repository's blob ids, for a snapshot's dedup; closed by close(). */
+  known: KnownIds;
+}
+
+/**
+ * Opens the repository and loads what a snapshot needs of its index, the blob ids, into KnownIds
+ * (its memory does not grow with them; its file goes in `spillDir`). Damaged index objects are
+ * logged, not fatal.
+ */
+export async function openForSnapshot(ctx: CliContext, siteUrl: string, spillDir: string): Promise<SnapshotSession> {
+  const session = await openRepository(ctx, siteUrl);
+  let known: KnownIds | undefined;
+  try {
+    await mkdir(spillDir, { recursive: true, mode: 0o700 });
+    known = new KnownIds({ dir: spillDir });
+    const { problems } = await loadIndexInto(session.repo, known);
+    for (const p of problems) ctx.logger.warn({ index: p.id, problem: p.message }, 'index object skipped');
+    const ids = known;
+    return {
+      ...session,
+      known: ids,
+      close: async () => {
+        ids.close();
+        await session.close();
+      },
+    };
+  } catch (err) {
+    known?.close();
     await session.close();
     throw err;
   }

@@ -3,11 +3,12 @@
 // knows the locations it records as the manifest's `paths` (how its parent is found) and builds
 // the snapshot into a repository whose index is loaded.
 import os from 'node:os';
-import type { MasterIndex } from '../repository/index.ts';
+import { MasterIndex } from '../repository/index.ts';
 import type { Repository } from '../repository/repository.ts';
 import type { SnapshotEntry } from '../repository/snapshots.ts';
 import type { Hex64, SnapshotManifest, SnapshotSource } from '../repository/types.ts';
 import { s3Paths, snapshotS3 } from '../replicator/sources/s3/snapshot-s3.ts';
+import type { KnownBlobs } from '../replicator/snapshot/known-ids.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 import type { WalkProblem } from '../replicator/snapshot/tree-builder.ts';
 import { resolvePostgres } from '../sites/postgres/connection.ts';
@@ -20,7 +21,8 @@ import { openSourceBucket } from './wiring.ts';
 
 export interface BuildInput {
   repo: Repository;
-  index: MasterIndex;
+  /** The repository's blobs: a MasterIndex for a job that reads its parent's blobs (readsParent). */
+  index: KnownBlobs;
   parent: SnapshotEntry | undefined;
   tags: string[];
   progress: Progress;
@@ -37,6 +39,8 @@ export interface SnapshotJob {
   sourceType: SnapshotSource['type'];
   /** The manifest's `paths`: where the data is, without credentials. */
   paths: string[];
+  /** Reads blobs of its parent snapshot, so it needs the index's locations, not only its ids. */
+  readsParent: boolean;
   build(input: BuildInput): Promise<BuiltSnapshot>;
 }
 
@@ -58,6 +62,7 @@ const who = (): { host: string; user: string; program: string } => ({ host: os.h
 export function directoryJob(ctx: CliContext, source: string): SnapshotJob {
   return {
     sourceType: 'directory',
+    readsParent: false,
     paths: [source],
     build: async ({ repo, index, parent, tags, progress }) => {
       const result = await snapshotDirectory({
@@ -85,6 +90,7 @@ export async function postgresJob(ctx: CliContext, ref: string, databases: reado
   const binDir = await findPgBin(ctx.env);
   return {
     sourceType: 'postgres',
+    readsParent: false,
     paths: postgresPaths(target, databases),
     build: async ({ repo, index, parent, tags, progress }) => {
       const result = await snapshotPostgres({
@@ -119,9 +125,11 @@ export async function s3Job(ctx: CliContext, url: string): Promise<SnapshotJob> 
   const { bucket, prefix } = await openSourceBucket(url, ctx);
   return {
     sourceType: 's3',
+    readsParent: true,
     paths: s3Paths(bucket.bucket, prefix),
     build: async ({ repo, index, parent, tags, progress }) => {
       try {
+        if (!(index instanceof MasterIndex)) throw new Error('an S3 source reads its parent snapshot: it needs the full index');
         const result = await snapshotS3({
           repo,
           index,

@@ -6,7 +6,7 @@ import { GcHint } from '../core/gc.ts';
 import { Semaphore } from '../sites/wrappers/semaphore.ts';
 import { decodeIndex, MasterIndex } from './index.ts';
 import type { Repository } from './repository.ts';
-import type { Hex64 } from './types.ts';
+import type { Hex64, PackDescription } from './types.ts';
 
 export interface LoadedIndex {
   index: MasterIndex;
@@ -31,6 +31,20 @@ export function indexLoadGc(): GcHint {
 
 export async function loadMasterIndex(repo: Repository, concurrency = 8): Promise<LoadedIndex> {
   const index = new MasterIndex();
+  const { problems } = await loadIndexInto(repo, index, concurrency);
+  return { index, problems };
+}
+
+/** What an index is loaded into: every pack description of every readable index object. */
+export interface IndexSink {
+  addPack(description: PackDescription): void;
+}
+
+/**
+ * Adds every pack the repository's index objects describe to `sink` (a MasterIndex, or the
+ * snapshot's KnownIds). Damaged objects are skipped and returned with why.
+ */
+export async function loadIndexInto(repo: Repository, sink: IndexSink, concurrency = 8): Promise<Pick<LoadedIndex, 'problems'>> {
   const gcHint = indexLoadGc();
   const problems: LoadedIndex['problems'] = [];
   const limit = new Semaphore(concurrency);
@@ -40,7 +54,7 @@ export async function loadMasterIndex(repo: Repository, concurrency = 8): Promis
       limit.run(async () => {
         try {
           for (const pack of decodeIndex(await repo.loadObject('index', id), `index/${id}`)) {
-            index.addPack(pack);
+            sink.addPack(pack);
             gcHint.allocated(pack.blobs.length);
           }
         } catch (err) {
@@ -50,5 +64,5 @@ export async function loadMasterIndex(repo: Repository, concurrency = 8): Promis
     );
   }
   await Promise.all(loads);
-  return { index, problems };
+  return { problems };
 }

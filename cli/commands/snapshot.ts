@@ -11,7 +11,8 @@ import { EXIT_PARTIAL } from '../exit-codes.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
-import { openIndexed } from '../session.ts';
+import { spillDir } from '../home.ts';
+import { openForSnapshot, openIndexed } from '../session.ts';
 import { directoryJob, findParent, postgresJob, s3Job, type SnapshotJob } from '../snapshot-jobs.ts';
 import { snapshotTo } from '../snapshot-to.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -82,12 +83,14 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
         await snapshotTo(ctx, { job, to: args.to, tags: args.tag, json: args.json });
         return;
       }
-      const session = await openIndexed(ctx, args.site ?? '');
+      // Most jobs need only the blob ids, kept in memory that does not grow with them (known-ids.ts).
+      const session = job.readsParent ? await openIndexed(ctx, args.site ?? '') : await openForSnapshot(ctx, args.site ?? '', spillDir(ctx.env));
+      const index = 'known' in session ? session.known : session.index;
       const progress = new Progress(ctx.stderr, ctx.clock);
       const started = ctx.clock.nowMs();
       try {
         const parent = findParent((await listSnapshots(session.repo)).snapshots, job);
-        const result = await job.build({ repo: session.repo, index: session.index, parent, tags: args.tag, progress });
+        const result = await job.build({ repo: session.repo, index, parent, tags: args.tag, progress });
         progress.done();
         if (result.problems.length > 0) ctx.exitCode = EXIT_PARTIAL;
         const seconds = (ctx.clock.nowMs() - started) / 1000;

@@ -6,13 +6,13 @@ import path from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import type { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription, SnapshotManifest } from '../../repository/types.ts';
 import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
 import { freeNow } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
+import type { KnownBlobs } from './known-ids.ts';
 import { RunIndex, type StoredPack } from './run-index.ts';
 import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
@@ -20,8 +20,11 @@ import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts
 
 export interface SnapshotDirectoryOptions {
   repo: Repository;
-  /** The repository's index, loaded; new packs are added to it as they are stored. */
-  index: MasterIndex;
+  /**
+   * The repository's blobs, loaded (a MasterIndex, or KnownIds, whose memory does not grow with
+   * them); new packs are added as they are stored.
+   */
+  index: KnownBlobs;
   /** Absolute path of the folder to snapshot. */
   source: string;
   /** Where the local change cache lives. */

@@ -4,18 +4,18 @@
 // the manifest), so every reader (ls, diff, restore, verify, prune, ship) handles it unchanged.
 import type { Clock } from '../../core/clock.ts';
 import { GcHint } from '../../core/gc.ts';
-import type { MasterIndex } from '../../repository/index.ts';
 import type { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackDescription, SnapshotManifest, SnapshotSource, TreeNode } from '../../repository/types.ts';
 import { StreamChunker, type ChunkedStream } from './stream-chunker.ts';
 import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
+import type { KnownBlobs } from './known-ids.ts';
 import { RunIndex, type StoredPack } from './run-index.ts';
 
 export interface StreamSnapshotOptions {
   repo: Repository;
   /** The repository's index, loaded; new packs are added to it as they are stored. */
-  index: MasterIndex;
+  index: KnownBlobs;
   clock: Clock;
   /** Lowers the bound of one tree blob, so that tests can page folders of a few thousand entries. */
   treePages?: PageOptions;
@@ -46,7 +46,7 @@ export class StreamSnapshot {
   /** Index objects are written as packs are stored, a bounded number of blobs each (run-index.ts). */
   private readonly runIndex: RunIndex;
   private readonly repo: Repository;
-  private readonly index: MasterIndex;
+  private readonly index: KnownBlobs;
   private readonly chunker: StreamChunker;
   private readonly trees: TreeStore;
   private bytes = 0;

@@ -1,11 +1,11 @@
 // Tree blobs are small and made on the main thread; they go to tree packs of their own. A wide
 // directory's tree is several blobs (its pages and their list, repository/tree-pages.ts).
 import { compressForStorage } from '../../repository/compress.ts';
-import type { MasterIndex } from '../../repository/index.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { storeTree, type PageOptions } from '../../repository/tree-pages.ts';
 import type { Hex64, PackDescription, TreeNode } from '../../repository/types.ts';
+import type { KnownBlobs } from './known-ids.ts';
 
 /**
  * Stores a finished pack. It resolves only once the pack is stored and its blobs are in the index
@@ -31,13 +31,13 @@ export class TreeStore {
   private readonly claimed = new Set<Hex64>();
   private readonly uploads: Promise<void>[] = [];
   private readonly repo: Repository;
-  private readonly index: MasterIndex;
+  private readonly index: KnownBlobs;
   private readonly storePack: StorePack;
   private readonly pages: PageOptions;
   private readonly packBytes: number;
 
   /** `pages` lowers the bound of one tree blob (tests of wide folders); FORMAT.md's by default. */
-  constructor(repo: Repository, index: MasterIndex, storePack: StorePack, pages: PageOptions = {}) {
+  constructor(repo: Repository, index: KnownBlobs, storePack: StorePack, pages: PageOptions = {}) {
     this.repo = repo;
     this.index = index;
     this.storePack = storePack;

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import type { Clock } from '../../../core/clock.ts';
 import { GeorepError, UsageError } from '../../../core/errors.ts';
-import type { MasterIndex } from '../../../repository/index.ts';
+import type { KnownBlobs } from '../../snapshot/known-ids.ts';
 import type { Repository } from '../../../repository/repository.ts';
 import { escapeName } from '../../../repository/source-names.ts';
 import type { Hex64, TreeNode } from '../../../repository/types.ts';
@@ -19,7 +19,7 @@ import { countRows, encodeMeta, openDumpSnapshot, type DatabaseMeta } from './me
 
 export interface SnapshotPostgresOptions {
   repo: Repository;
-  index: MasterIndex;
+  index: KnownBlobs;
   clock: Clock;
   /** The server, with the credentials resolved; its database is the default one to dump. */
   target: PgTarget;

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Hex64, PackDescription } from '../../repository/types.ts';
+import { KnownIds } from './known-ids.ts';
+
+const randomId = (): Hex64 => randomBytes(32).toString('hex') as Hex64;
+/** An id that starts with the given 4 bytes (8 hex digits), random after them. */
+const idWithPrefix = (prefix: string): Hex64 => (prefix + randomBytes(28).toString('hex')) as Hex64;
+
+describe('KnownIds', () => {
+  let dir: string;
+  const sets: KnownIds[] = [];
+  const make = (runIds?: number): KnownIds => {
+    const set = new KnownIds({ dir, ...(runIds === undefined ? {} : { runIds }) });
+    sets.push(set);
+    return set;
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'known-ids-'));
+  });
+  afterEach(async () => {
+    for (const s of sets.splice(0)) s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('knows every id added, in memory and in the runs on disk, and no other', () => {
+    const set = make(1024);
+    const added = Array.from({ length: 5000 }, randomId);
+    for (const id of added) set.add(id);
+    expect(set.runCount).toBe(4); // 4 × 1,024 spilled, 904 still in the table
+    expect(set.blobCount).toBe(5000);
+    for (const id of added) expect(set.has(id)).toBe(true);
+    for (let i = 0; i < 5000; i++) expect(set.has(randomId())).toBe(false);
+    expect(new Set(set.blobIds())).toEqual(new Set(added));
+  });
+
+  it('finds ids that share their first 4 bytes across block and run boundaries', () => {
+    // Blocks are 256 ids, sorted by the first 4 bytes: 700 ids of one prefix span three blocks of
+    // one run, and the ids of neighbouring prefixes surround them.
+    const set = make(1024);
+    const same = Array.from({ length: 700 }, () => idWithPrefix('12345678'));
+    const below = Array.from({ length: 200 }, () => idWithPrefix('12345677'));
+    const above = Array.from({ length: 200 }, () => idWithPrefix('12345679'));
+    const all = [...same, ...below, ...above];
+    for (const id of all) set.add(id);
+    expect(set.runCount).toBe(1);
+    for (const id of all) expect(set.has(id)).toBe(true);
+    for (let i = 0; i < 200; i++) expect(set.has(idWithPrefix('12345678'))).toBe(false);
+    expect(set.has(idWithPrefix('00000000'))).toBe(false);
+    expect(set.has(idWithPrefix('ffffffff'))).toBe(false);
+  });
+
+  it('finds the smallest and largest possible prefixes', () => {
+    const set = make(2);
+    const edge = [idWithPrefix('00000000'), idWithPrefix('ffffffff'), idWithPrefix('00000000'), idWithPrefix('ffffffff')];
+    for (const id of edge) set.add(id);
+    expect(set.runCount).toBe(2);
+    for (const id of edge) expect(set.has(id)).toBe(true);
+    expect(set.has(idWithPrefix('00000000'))).toBe(false);
+  });
+
+  it('adds an id once while it is in memory, and learns the blobs of packs', () => {
+    const set = make(1024);
+    const id = randomId();
+    set.add(id);
+    set.add(id);
+    expect(set.blobCount).toBe(1);
+    const pack: PackDescription = {
+      id: randomId(),
+      type: 'data',
+      size: 100,
+      blobs: [0, 1, 2].map((i) => ({ id: randomId(), type: 'data', compression: 0, offset: i * 20, storedLength: 20, rawLength: 4 })),
+    };
+    set.addPack(pack);
+    for (const blob of pack.blobs) expect(set.has(blob.id)).toBe(true);
+    expect(set.blobCount).toBe(4);
+  });
+
+  it('leaves no file behind, even while open', async () => {
+    const set = make(4);
+    for (let i = 0; i < 10; i++) set.add(randomId());
+    expect(await readdir(dir)).toEqual([]);
+    set.close();
+    set.close();
+  });
+
+  it('refuses a run size that is not a power of two', () => {
+    expect(() => new KnownIds({ dir, runIds: 1000 })).toThrow(/power of two/);
+    expect(() => new KnownIds({ dir, runIds: 1 << 17 })).toThrow(/power of two/);
+  });
+});
