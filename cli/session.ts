@@ -1,11 +1,10 @@
 // Opening a repository for a command: the site (with its wrapper stack), the password, the
 // repository, its index. Commands call openRepository() and close() in a finally.
-import { mkdir } from 'node:fs/promises';
 import type { BlobReader } from '../repository/blob-reader.ts';
 import { BlobReader as Reader } from '../repository/blob-reader.ts';
 import type { MasterIndex } from '../repository/index.ts';
 import { loadIndexInto, loadMasterIndex } from '../repository/load-index.ts';
-import { KnownIds } from '../replicator/snapshot/known-ids.ts';
+import { SpilledIds } from '../repository/index.ts';
 import { Repository } from '../repository/repository.ts';
 import type { StackedSite } from '../sites/stack.ts';
 import type { CliContext } from './context.ts';
@@ -50,34 +49,37 @@ export async function openIndexed(ctx: CliContext, siteUrl: string): Promise<Ind
 
 export interface SnapshotSession extends RepositorySession {
   /** The repository's blob ids, for a snapshot's dedup; closed by close(). */
-  known: KnownIds;
+  known: SpilledIds;
 }
 
 /**
- * Opens the repository and loads what a snapshot needs of its index, the blob ids, into KnownIds
+ * Opens the repository and loads what a snapshot needs of its index, the blob ids, into SpilledIds
  * (its memory does not grow with them; its file goes in `spillDir`). Damaged index objects are
  * logged, not fatal.
  */
 export async function openForSnapshot(ctx: CliContext, siteUrl: string, spillDir: string): Promise<SnapshotSession> {
   const session = await openRepository(ctx, siteUrl);
-  let known: KnownIds | undefined;
+  let known: SpilledIds;
   try {
-    await mkdir(spillDir, { recursive: true, mode: 0o700 });
-    known = new KnownIds({ dir: spillDir });
+    known = new SpilledIds({ dir: spillDir });
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
+  const opened: SnapshotSession = {
+    ...session,
+    known,
+    close: async () => {
+      known.close();
+      await session.close();
+    },
+  };
+  try {
     const { problems } = await loadIndexInto(session.repo, known);
     for (const p of problems) ctx.logger.warn({ index: p.id, problem: p.message }, 'index object skipped');
-    const ids = known;
-    return {
-      ...session,
-      known: ids,
-      close: async () => {
-        ids.close();
-        await session.close();
-      },
-    };
+    return opened;
   } catch (err) {
-    known?.close();
-    await session.close();
+    await opened.close();
     throw err;
   }
 }

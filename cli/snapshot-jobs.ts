@@ -8,7 +8,7 @@ import type { Repository } from '../repository/repository.ts';
 import type { SnapshotEntry } from '../repository/snapshots.ts';
 import type { Hex64, SnapshotManifest, SnapshotSource } from '../repository/types.ts';
 import { s3Paths, snapshotS3 } from '../replicator/sources/s3/snapshot-s3.ts';
-import type { KnownBlobs } from '../replicator/snapshot/known-ids.ts';
+import type { KnownBlobs } from '../replicator/snapshot/known-blobs.ts';
 import { snapshotDirectory } from '../replicator/snapshot/snapshot-directory.ts';
 import type { WalkProblem } from '../replicator/snapshot/tree-builder.ts';
 import { resolvePostgres } from '../sites/postgres/connection.ts';

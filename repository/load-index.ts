@@ -42,7 +42,7 @@ export interface IndexSink {
 
 /**
  * Adds every pack the repository's index objects describe to `sink` (a MasterIndex, or the
- * snapshot's KnownIds). Damaged objects are skipped and returned with why.
+ * snapshot's SpilledIds). Damaged objects are skipped and returned with why.
  */
 export async function loadIndexInto(repo: Repository, sink: IndexSink, concurrency = 8): Promise<Pick<LoadedIndex, 'problems'>> {
   const gcHint = indexLoadGc();

@@ -83,7 +83,7 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
         await snapshotTo(ctx, { job, to: args.to, tags: args.tag, json: args.json });
         return;
       }
-      // Most jobs need only the blob ids, kept in memory that does not grow with them (known-ids.ts).
+      // Most jobs need only the blob ids, kept in memory that does not grow with them (repository/index/spilled-ids.ts).
       const session = job.readsParent ? await openIndexed(ctx, args.site ?? '') : await openForSnapshot(ctx, args.site ?? '', spillDir(ctx.env));
       const index = 'known' in session ? session.known : session.index;
       const progress = new Progress(ctx.stderr, ctx.clock);

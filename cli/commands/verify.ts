@@ -12,6 +12,7 @@ import { auditActor } from '../actor.ts';
 import { withCatalog } from '../catalog-session.ts';
 import type { CliContext } from '../context.ts';
 import { EXIT_FAILURE } from '../exit-codes.ts';
+import { spillDir } from '../home.ts';
 import { readPassword } from '../password.ts';
 import { withRun } from '../run-record.ts';
 import { parseTargets } from '../ship-session.ts';
@@ -69,6 +70,7 @@ export function verifyCommand(ctx: CliContext): CommandModule<object, Args> {
               level,
               ...(from === undefined ? {} : { from }),
               ...(samplePercent === undefined ? {} : { samplePercent }),
+              spillDir: spillDir(ctx.env),
               runId: run.id,
               logger: ctx.logger,
             });

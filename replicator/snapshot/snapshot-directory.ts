@@ -12,7 +12,7 @@ import { ChangeCache } from './change-cache.ts';
 import { ChunkerPool } from './chunker-pool.ts';
 import { freeNow } from '../../core/gc.ts';
 import { KnownFilter } from './known-filter.ts';
-import type { KnownBlobs } from './known-ids.ts';
+import type { KnownBlobs } from './known-blobs.ts';
 import { RunIndex, type StoredPack } from './run-index.ts';
 import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
@@ -21,7 +21,7 @@ import { TreeBuilder, type WalkProblem, type WalkStats } from './tree-builder.ts
 export interface SnapshotDirectoryOptions {
   repo: Repository;
   /**
-   * The repository's blobs, loaded (a MasterIndex, or KnownIds, whose memory does not grow with
+   * The repository's blobs, loaded (a MasterIndex, or SpilledIds, whose memory does not grow with
    * them); new packs are added as they are stored.
    */
   index: KnownBlobs;

@@ -9,7 +9,7 @@ import type { Hex64, PackDescription, SnapshotManifest, SnapshotSource, TreeNode
 import { StreamChunker, type ChunkedStream } from './stream-chunker.ts';
 import type { PageOptions } from '../../repository/tree-pages.ts';
 import { TreeStore } from './tree-store.ts';
-import type { KnownBlobs } from './known-ids.ts';
+import type { KnownBlobs } from './known-blobs.ts';
 import { RunIndex, type StoredPack } from './run-index.ts';
 
 export interface StreamSnapshotOptions {

@@ -5,7 +5,7 @@ import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { storeTree, type PageOptions } from '../../repository/tree-pages.ts';
 import type { Hex64, PackDescription, TreeNode } from '../../repository/types.ts';
-import type { KnownBlobs } from './known-ids.ts';
+import type { KnownBlobs } from './known-blobs.ts';
 
 /**
  * Stores a finished pack. It resolves only once the pack is stored and its blobs are in the index

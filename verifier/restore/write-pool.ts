@@ -41,11 +41,17 @@ export class WritePool {
     return new Uint8Array(buffer);
   }
 
-  /** Takes back a span buffer that was not handed to a writer. */
-  giveBack(bytes: Uint8Array | undefined): void {
-    if (bytes === undefined || !this.lent.has(bytes.buffer as ArrayBuffer)) return;
-    this.lent.delete(bytes.buffer as ArrayBuffer);
-    if (this.free.length < this.keep && bytes.buffer.byteLength === SPAN_BUFFER_BYTES) this.free.push(bytes.buffer as ArrayBuffer);
+  /** Takes back a span buffer that was not handed to a writer (anything else is ignored). */
+  giveBack(bytes: Uint8Array): void {
+    const buffer = bytes.buffer as ArrayBuffer;
+    if (!this.lent.has(buffer)) return;
+    this.lent.delete(buffer);
+    this.keepFree(buffer);
+  }
+
+  /** Keeps a span buffer for the next span, up to `keep` of them; the rest are left to the collector. */
+  private keepFree(buffer: ArrayBuffer): void {
+    if (this.free.length < this.keep && buffer.byteLength === SPAN_BUFFER_BYTES) this.free.push(buffer);
   }
 
   /**
@@ -61,8 +67,7 @@ export class WritePool {
     if (lent) this.lent.delete(buffer);
     const done = await this.pool.run({ ...job, span, kind: 'span', returnSpan: lent }, [span.buffer as ArrayBuffer]);
     if (done.span !== undefined) {
-      this.lent.add(done.span);
-      this.giveBack(new Uint8Array(done.span));
+      this.keepFree(done.span);
       delete done.span;
     }
     return done;

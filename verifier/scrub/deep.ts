@@ -8,7 +8,7 @@
 import { describeError } from '../../core/errors.ts';
 import { sha256Hex } from '../../repository/crypto/hash.ts';
 import { FormatError, IntegrityError, NoRepositoryError } from '../../repository/errors.ts';
-import { decodeIndex, MasterIndex } from '../../repository/index.ts';
+import { decodeIndex, MasterIndex, SpilledIds } from '../../repository/index.ts';
 import { indexLoadGc } from '../../repository/load-index.ts';
 import { describeKeyFile, MAX_KEY_FILE_BYTES } from '../../repository/keyfile.ts';
 import { decodeObject, OBJECT_LIMITS } from '../../repository/object-codec.ts';
@@ -30,6 +30,8 @@ export interface DeepOptions {
   from: Repository;
   /** Read only this percentage of the packs, those verified longest ago first. */
   samplePercent?: number;
+  /** Where the temporary file of blob ids goes (unlinked at once); the system's temporary folder by default. */
+  spillDir?: string;
 }
 
 type Named = { key: string; id: Hex64; size: number };
@@ -127,96 +129,117 @@ export async function checkDeep(
     }
   });
 
-  const index = new MasterIndex();
-  const described = new Set<Hex64>();
-  let indexDamaged = 0;
-  // As when a command loads the index (load-index.ts): without collections along the way, the
-  // decoded objects and their buffers of the 10 GiB bench set's index were all held at once and
-  // left ~50 MiB of malloc heap behind for the rest of the check.
-  const gcHint = indexLoadGc();
-  await each(groups.index, async (o) => {
-    const bytes = await fetch(o, OBJECT_LIMITS.index);
-    if (bytes === undefined) return void indexDamaged++;
-    try {
-      for (const pack of decodeIndex(decodeObject(key, 'index', bytes, o.key), o.key)) {
-        index.addPack(pack);
-        described.add(pack.id);
-        gcHint.allocated(pack.blobs.length);
+  // The tree walk at the end asks which pack holds each blob the trees name, and reads the trees.
+  // So only tree packs are described in full; every blob's pack (as an ordinal in `packIds`)
+  // goes to SpilledIds, whose memory does not grow with the blobs (a MasterIndex of the 10 GiB
+  // bench set held 13 MiB through the whole check).
+  const trees = new MasterIndex();
+  const packOf = new SpilledIds(options.spillDir === undefined ? {} : { dir: options.spillDir });
+  try {
+    await checkPacksAndWalk();
+  } finally {
+    packOf.close();
+  }
+
+  async function checkPacksAndWalk(): Promise<void> {
+    const described = new Set<Hex64>();
+    const packIds: Hex64[] = [];
+    let indexDamaged = 0;
+    // As when a command loads the index (load-index.ts): without collections along the way, the
+    // decoded objects and their buffers of the 10 GiB bench set's index were all held at once and
+    // left ~50 MiB of malloc heap behind for the rest of the check.
+    const gcHint = indexLoadGc();
+    await each(groups.index, async (o) => {
+      const bytes = await fetch(o, OBJECT_LIMITS.index);
+      if (bytes === undefined) return void indexDamaged++;
+      try {
+        for (const pack of decodeIndex(decodeObject(key, 'index', bytes, o.key), o.key)) {
+          if (described.has(pack.id)) continue;
+          described.add(pack.id);
+          packOf.addPack(pack, packIds.length);
+          packIds.push(pack.id);
+          if (pack.type === 'tree') trees.addPack(pack);
+          gcHint.allocated(pack.blobs.length);
+        }
+      } catch (err) {
+        indexDamaged++;
+        damaged(o, err);
       }
-    } catch (err) {
-      indexDamaged++;
-      damaged(o, err);
-    }
-  });
+    });
 
-  const manifests: { id: Hex64; manifest: SnapshotManifest }[] = [];
-  await each(groups.snapshot, async (o) => {
-    const bytes = await fetch(o, OBJECT_LIMITS.snapshot);
-    if (bytes === undefined) return;
-    try {
-      manifests.push({ id: o.id, manifest: validateSnapshot(decodeObject(key, 'snapshot', bytes, o.key), o.key) });
-    } catch (err) {
-      damaged(o, err);
-    }
-  });
+    const manifests: { id: Hex64; manifest: SnapshotManifest }[] = [];
+    await each(groups.snapshot, async (o) => {
+      const bytes = await fetch(o, OBJECT_LIMITS.snapshot);
+      if (bytes === undefined) return;
+      try {
+        manifests.push({ id: o.id, manifest: validateSnapshot(decodeObject(key, 'snapshot', bytes, o.key), o.key) });
+      } catch (err) {
+        damaged(o, err);
+      }
+    });
 
-  const chosen =
-    options.samplePercent === undefined
-      ? new Set(groups.pack.map((p) => p.id))
-      : samplePacks(groups.pack.map((p) => ({ id: p.id, verifiedAt: expected.packs.get(p.id)?.verifiedAt ?? null })), options.samplePercent);
-  if (options.samplePercent !== undefined) {
-    scrub.notes.push(`sampled ${chosen.size} of ${groups.pack.length} packs (${options.samplePercent}%, least recently verified first)`);
-  }
-  const packs = groups.pack.filter((p) => chosen.has(p.id));
-  // Each pack is read whole into memory and checked on a worker thread (hash, decrypt, decompress,
-  // HMAC: the CPU work of a deep scrub), so the checks use every core. Packs in flight are bounded
-  // by bytes: one download ahead of two checkers once took the peak past 256 MiB, so the default
-  // packs get one each and no more.
-  if (packs.length > 0) {
-    const checkers = new PackCheckPool({ rootKey: key.exportRaw(), repositoryId: key.repositoryId });
-    try {
-      const largest = packs.reduce((max, p) => Math.max(max, p.size), 1);
-      const inFlight = Math.max(1, Math.min(concurrency, checkers.size + 1, Math.floor(PACK_BYTES_IN_FLIGHT / largest)));
-      const packLimit = new Semaphore(inFlight);
-      await Promise.all(
-        packs.map((o) =>
-          packLimit.run(async () => {
-            const bytes = await download(o, 4 * 1024 ** 3);
-            // Downloaded (sound or not): download() marks what it got bytes for as examined at deep.
-            if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
-            if (bytes === undefined) return;
-            const size = bytes.byteLength;
-            // The bytes are handed to the checker thread: not touched here after this.
-            const verdict = await checkers.check(o.id, bytes);
-            if (verdict.kind === 'sound') scrub.soundPacks.push(o.id);
-            else if (verdict.kind === 'misnamed') misnamed(o, verdict.hash, size);
-            else corrupt(o.key, verdict.detail);
-          }),
-        ),
-      );
-    } finally {
-      await checkers.close();
+    const chosen =
+      options.samplePercent === undefined
+        ? new Set(groups.pack.map((p) => p.id))
+        : samplePacks(groups.pack.map((p) => ({ id: p.id, verifiedAt: expected.packs.get(p.id)?.verifiedAt ?? null })), options.samplePercent);
+    if (options.samplePercent !== undefined) {
+      scrub.notes.push(`sampled ${chosen.size} of ${groups.pack.length} packs (${options.samplePercent}%, least recently verified first)`);
     }
-  }
-
-  if (indexDamaged === 0) {
-    for (const p of groups.pack) {
-      if (described.has(p.id) || expected.packs.has(p.id)) continue;
-      scrub.findings.push({
-        key: p.key,
-        kind: 'unexpected',
-        detail: 'no index object at the site describes this pack and the catalog does not record it here (left by an interrupted run, or put there by someone else)',
-      });
+    const packs = groups.pack.filter((p) => chosen.has(p.id));
+    // Each pack is read whole into memory and checked on a worker thread (hash, decrypt, decompress,
+    // HMAC: the CPU work of a deep scrub), so the checks use every core. Packs in flight are bounded
+    // by bytes: one download ahead of two checkers once took the peak past 256 MiB, so the default
+    // packs get one each and no more.
+    if (packs.length > 0) {
+      const checkers = new PackCheckPool({ rootKey: key.exportRaw(), repositoryId: key.repositoryId });
+      try {
+        const largest = packs.reduce((max, p) => Math.max(max, p.size), 1);
+        const inFlight = Math.max(1, Math.min(concurrency, checkers.size + 1, Math.floor(PACK_BYTES_IN_FLIGHT / largest)));
+        const packLimit = new Semaphore(inFlight);
+        await Promise.all(
+          packs.map((o) =>
+            packLimit.run(async () => {
+              const bytes = await download(o, 4 * 1024 ** 3);
+              // Downloaded (sound or not): download() marks what it got bytes for as examined at deep.
+              if (scrub.examined.get(o.key) === 'deep') scrub.stats.packsRead++;
+              if (bytes === undefined) return;
+              const size = bytes.byteLength;
+              // The bytes are handed to the checker thread: not touched here after this.
+              const verdict = await checkers.check(o.id, bytes);
+              if (verdict.kind === 'sound') scrub.soundPacks.push(o.id);
+              else if (verdict.kind === 'misnamed') misnamed(o, verdict.hash, size);
+              else corrupt(o.key, verdict.detail);
+            }),
+          ),
+        );
+      } finally {
+        await checkers.close();
+      }
     }
-  } else {
-    scrub.notes.push(`${indexDamaged} index objects could not be read: packs no index describes are not reported`);
-  }
 
-  if (repo === undefined) {
-    scrub.notes.push('trees not walked: the config at this site could not be opened');
-    return;
+    if (indexDamaged === 0) {
+      for (const p of groups.pack) {
+        if (described.has(p.id) || expected.packs.has(p.id)) continue;
+        scrub.findings.push({
+          key: p.key,
+          kind: 'unexpected',
+          detail: 'no index object at the site describes this pack and the catalog does not record it here (left by an interrupted run, or put there by someone else)',
+        });
+      }
+    } else {
+      scrub.notes.push(`${indexDamaged} index objects could not be read: packs no index describes are not reported`);
+    }
+
+    if (repo === undefined) {
+      scrub.notes.push('trees not walked: the config at this site could not be opened');
+      return;
+    }
+    const packHolding = (blob: Hex64): Hex64 | undefined => {
+      const ordinal = packOf.get(blob);
+      return ordinal === undefined ? undefined : packIds[ordinal];
+    };
+    await walkManifests({ repo, site, guard, trees, packHolding, manifests, listing, scrub, concurrency });
   }
-  await walkManifests({ repo, site, guard, index, manifests, listing, scrub, concurrency });
 }
 
 function expectedHas(expected: Expected, key: string): boolean {

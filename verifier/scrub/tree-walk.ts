@@ -23,7 +23,10 @@ export interface WalkInput {
   repo: Repository;
   site: Site;
   guard: ScrubGuard;
-  index: MasterIndex;
+  /** The tree packs, described in full: trees are read through it. */
+  trees: MasterIndex;
+  /** The pack holding a blob of any type, by the site's index objects. */
+  packHolding(blob: Hex64): Hex64 | undefined;
   manifests: { id: Hex64; manifest: SnapshotManifest }[];
   listing: Listing;
   scrub: SiteScrub;
@@ -31,8 +34,8 @@ export interface WalkInput {
 }
 
 export async function walkManifests(input: WalkInput): Promise<void> {
-  const { index, scrub, guard } = input;
-  const reader = new BlobReader(input.repo, index);
+  const { scrub, guard, packHolding } = input;
+  const reader = new BlobReader(input.repo, input.trees);
   const limit = new Semaphore(input.concurrency);
   const seen = new Set<Hex64>();
   const needed = new Set<Hex64>();
@@ -42,8 +45,7 @@ export async function walkManifests(input: WalkInput): Promise<void> {
   for (const { id, manifest } of input.manifests) {
     const absent: Hex64[] = [];
     const need = (blob: Hex64): boolean => {
-      // Asked for every blob of every file: packHolding() makes no objects, where lookup() made two.
-      const pack = index.packHolding(blob);
+      const pack = packHolding(blob);
       if (pack === undefined) {
         absent.push(blob);
         return false;
@@ -53,7 +55,7 @@ export async function walkManifests(input: WalkInput): Promise<void> {
     };
     /** Reads a tree, looks up what its entries need, and answers its subtrees (undefined: not read). */
     const readOne = async (tree: Hex64): Promise<Hex64[] | undefined> => {
-      const key = packKey(index.packHolding(tree)!);
+      const key = packKey(packHolding(tree)!);
       try {
         const read = await limit.run(() => guard.attempt(key, () => reader.readTree(tree)));
         // Not found: the pack is not here, which the presence check below reports.

@@ -10,6 +10,7 @@ import type { ObjectInfo, Site } from '../../sites/site.ts';
 import { addReferences, type EtagReferences } from './checksum.ts';
 import { classifyKey } from './object-names.ts';
 import { reconcile } from './reconcile.ts';
+import type { DeepOptions } from './deep.ts';
 import { scrubSite } from './scrub-site.ts';
 import type { ScrubLevel, SiteScrub } from './types.ts';
 
@@ -28,6 +29,8 @@ export interface VerifyInput {
   /** deep: the repository opened with the password at some site. */
   from?: Repository;
   samplePercent?: number;
+  /** deep: where the temporary file of blob ids goes (deep.ts); the system's temporary folder by default. */
+  spillDir?: string;
   runId: number | null;
   concurrency?: number;
   logger: Logger;
@@ -56,7 +59,7 @@ export async function verifySites(input: VerifyInput): Promise<VerifyReport> {
         level: input.level,
         expected: expected.get(name)!,
         references: referencesFor(listings, name),
-        ...(input.from === undefined ? {} : { deep: { from: input.from, ...(input.samplePercent === undefined ? {} : { samplePercent: input.samplePercent }) } }),
+        ...(input.from === undefined ? {} : { deep: deepOptions(input.from, input) }),
         ...(input.concurrency === undefined ? {} : { concurrency: input.concurrency }),
       }),
     ),
@@ -105,4 +108,12 @@ function referencesFor(listings: Map<string, ObjectInfo[]>, self: string): EtagR
   const refs: EtagReferences = new Map();
   for (const [site, objects] of listings) if (site !== self) addReferences(refs, site, objects);
   return refs;
+}
+
+function deepOptions(from: Repository, input: VerifyInput): DeepOptions {
+  return {
+    from,
+    ...(input.samplePercent === undefined ? {} : { samplePercent: input.samplePercent }),
+    ...(input.spillDir === undefined ? {} : { spillDir: input.spillDir }),
+  };
 }

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import type { Clock } from '../../../core/clock.ts';
 import { GeorepError, UsageError } from '../../../core/errors.ts';
-import type { KnownBlobs } from '../../snapshot/known-ids.ts';
+import type { KnownBlobs } from '../../snapshot/known-blobs.ts';
 import type { Repository } from '../../../repository/repository.ts';
 import { escapeName } from '../../../repository/source-names.ts';
 import type { Hex64, TreeNode } from '../../../repository/types.ts';

@@ -3,24 +3,24 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Hex64, PackDescription } from '../../repository/types.ts';
-import { KnownIds } from './known-ids.ts';
+import type { Hex64, PackDescription } from '../types.ts';
+import { SpilledIds } from './spilled-ids.ts';
 
 const randomId = (): Hex64 => randomBytes(32).toString('hex') as Hex64;
 /** An id that starts with the given 4 bytes (8 hex digits), random after them. */
 const idWithPrefix = (prefix: string): Hex64 => (prefix + randomBytes(28).toString('hex')) as Hex64;
 
-describe('KnownIds', () => {
+describe('SpilledIds', () => {
   let dir: string;
-  const sets: KnownIds[] = [];
-  const make = (runIds?: number): KnownIds => {
-    const set = new KnownIds({ dir, ...(runIds === undefined ? {} : { runIds }) });
+  const sets: SpilledIds[] = [];
+  const make = (runIds?: number): SpilledIds => {
+    const set = new SpilledIds({ dir, ...(runIds === undefined ? {} : { runIds }) });
     sets.push(set);
     return set;
   };
 
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'known-ids-'));
+    dir = await mkdtemp(path.join(tmpdir(), 'spilled-ids-'));
   });
   afterEach(async () => {
     for (const s of sets.splice(0)) s.close();
@@ -80,6 +80,26 @@ describe('KnownIds', () => {
     expect(set.blobCount).toBe(4);
   });
 
+  it('gives back the number of each id, from memory and from the runs', () => {
+    const set = make(256);
+    const added = Array.from({ length: 1000 }, randomId);
+    added.forEach((id, i) => set.add(id, i * 4099));
+    expect(set.runCount).toBe(3);
+    added.forEach((id, i) => expect(set.get(id)).toBe(i * 4099));
+    expect(set.get(randomId())).toBeUndefined();
+    // The first number stays while the id is in the table.
+    set.add(added[999]!, 7);
+    expect(set.get(added[999]!)).toBe(999 * 4099);
+    const pack: PackDescription = {
+      id: randomId(),
+      type: 'data',
+      size: 100,
+      blobs: [0, 1].map((i) => ({ id: randomId(), type: 'data', compression: 0, offset: i * 20, storedLength: 20, rawLength: 4 })),
+    };
+    set.addPack(pack, 0xffffffff);
+    for (const blob of pack.blobs) expect(set.get(blob.id)).toBe(0xffffffff);
+  });
+
   it('leaves no file behind, even while open', async () => {
     const set = make(4);
     for (let i = 0; i < 10; i++) set.add(randomId());
@@ -89,7 +109,7 @@ describe('KnownIds', () => {
   });
 
   it('refuses a run size that is not a power of two', () => {
-    expect(() => new KnownIds({ dir, runIds: 1000 })).toThrow(/power of two/);
-    expect(() => new KnownIds({ dir, runIds: 1 << 17 })).toThrow(/power of two/);
+    expect(() => new SpilledIds({ dir, runIds: 1000 })).toThrow(/power of two/);
+    expect(() => new SpilledIds({ dir, runIds: 1 << 17 })).toThrow(/power of two/);
   });
 });

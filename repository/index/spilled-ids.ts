@@ -1,44 +1,35 @@
-// The blob ids a snapshot must know (the repository's, then those of each pack the run stores),
-// in memory that does not grow with their number. A snapshot asks one thing of the index, "is
-// this blob stored?", for each chunk and each unchanged file; the whole MasterIndex (~65 bytes a
-// blob: 13 MiB for the 10 GiB bench set, ten times that for 100 GiB) was the one part of its
-// memory that grew with the data.
+// Blob ids, each with a 32-bit number, in memory that does not grow with their number. A snapshot
+// asks one thing of the index, "is this blob stored?", for each chunk and each unchanged file; a
+// deep check asks "which pack holds it?" for every blob its trees name. The whole MasterIndex
+// (~65 bytes a blob: 13 MiB for the 10 GiB bench set, ten times that for 100 GiB) was the one
+// part of their memory that grew with the data.
 //
 // The newest RUN_IDS ids sit in a fixed table. When it is full they are sorted and appended to a
 // temporary file as a run, of which memory keeps a Bloom filter (2 bytes an id) and the first
 // 4 bytes of every BLOCK_IDS-th id. A lookup checks the table, then each run whose filter may
-// hold the id, by reading one block (8 KiB, from the page cache: the file holds 32 bytes an id).
+// hold the id, by reading one block (9 KiB, from the page cache: the file holds 36 bytes an id).
 // The file is unlinked as soon as it is open, so a crash leaves nothing behind.
 //
 // Blob ids are HMAC outputs, uniformly distributed, so their bytes serve as hash values directly.
-import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Hex64, PackDescription } from '../../repository/types.ts';
-
-/** What a snapshot needs of the repository's index: MasterIndex has it too. */
-export interface KnownBlobs {
-  /** Ids known (KnownIds may count an id that two packs hold twice: a sizing hint, not a fact). */
-  readonly blobCount: number;
-  /** Whether the blob is stored (in a pack the index names, or one this run stored). */
-  has(id: Hex64): boolean;
-  /** Learns the blobs of a stored pack. */
-  addPack(description: PackDescription): void;
-  blobIds(): Iterable<Hex64>;
-}
+import type { Hex64, PackDescription } from '../types.ts';
 
 const ID_BYTES = 32;
-/** Ids held in memory before they go to the file as a sorted run: 2 MiB of ids, 0.5 MiB of buckets. */
+/** An id and its number (big-endian), in the table and in the file. */
+const RECORD_BYTES = ID_BYTES + 4;
+/** Ids held in memory before they go to the file as a sorted run: 2.25 MiB of records, 0.5 MiB of buckets. */
 const RUN_IDS = 1 << 16;
-/** Ids a lookup reads at once from a run (8 KiB). */
+/** Ids a lookup reads at once from a run (9 KiB). */
 const BLOCK_IDS = 256;
-const BLOCK_BYTES = BLOCK_IDS * ID_BYTES;
+const BLOCK_BYTES = BLOCK_IDS * RECORD_BYTES;
 /** Bloom filter of a run: seven probes, 16 bits an id (128 KiB a full run; ~0.07% false hits). */
 const HASHES = 7;
 const BLOOM_BITS_PER_ID = 16;
 
-export interface KnownIdsOptions {
-  /** Where the temporary file is made (and unlinked at once); the system's temporary folder by default. */
+export interface SpilledIdsOptions {
+  /** Where the temporary file is made (and unlinked at once), created if missing; the system's temporary folder by default. */
   dir?: string;
   /** Ids a run holds, a power of two up to 65,536 (the default); tests make it small. */
   runIds?: number;
@@ -53,12 +44,18 @@ interface Run {
   bloom: Uint32Array;
 }
 
-export class KnownIds implements KnownBlobs {
+/**
+ * A map from blob ids to 32-bit numbers (a pack's ordinal, or nothing: 0), added to but never
+ * removed from. The first number given an id is kept while the id is in the table; an id added
+ * again once its run is on disk gets a second record, and get() answers either. Not thread-safe;
+ * close() when done.
+ */
+export class SpilledIds {
   private readonly fd: number;
   private readonly runIds: number;
   private readonly bloomMask: number;
-  /** The table: ids as bytes by slot, and slot + 1 per bucket (0 is empty), at most half full. */
-  private readonly ids: Buffer;
+  /** The table: records by slot, and slot + 1 per bucket (0 is empty), at most half full. */
+  private readonly records: Buffer;
   private readonly buckets: Int32Array;
   private inTable = 0;
   private readonly runs: Run[] = [];
@@ -69,22 +66,25 @@ export class KnownIds implements KnownBlobs {
   private block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
   private closed = false;
 
-  constructor(options: KnownIdsOptions = {}) {
+  constructor(options: SpilledIdsOptions = {}) {
     const runIds = options.runIds ?? RUN_IDS;
     if (!Number.isInteger(Math.log2(runIds)) || runIds < 2 || runIds > RUN_IDS) {
       throw new RangeError(`runIds must be a power of two from 2 to ${RUN_IDS}, got ${runIds}`);
     }
     this.runIds = runIds;
     this.bloomMask = runIds * BLOOM_BITS_PER_ID - 1;
-    this.ids = Buffer.allocUnsafeSlow(runIds * ID_BYTES);
+    this.records = Buffer.allocUnsafeSlow(runIds * RECORD_BYTES);
     this.buckets = new Int32Array(runIds * 2);
-    const own = mkdtempSync(path.join(options.dir ?? tmpdir(), 'georep-ids-'));
+    const dir = options.dir ?? tmpdir();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const own = mkdtempSync(path.join(dir, 'georep-ids-'));
     const file = path.join(own, 'ids');
     this.fd = openSync(file, 'w+', 0o600);
     unlinkSync(file);
     rmdirSync(own);
   }
 
+  /** Records held (an id added again after its run was written counts twice). */
   get blobCount(): number {
     return this.spilled + this.inTable;
   }
@@ -95,26 +95,38 @@ export class KnownIds implements KnownBlobs {
   }
 
   has(id: Hex64): boolean {
-    this.setProbe(id);
-    if (this.findInTable() >= 0) return true;
-    for (const run of this.runs) if (this.inBloom(run.bloom) && this.inRun(run)) return true;
-    return false;
+    return this.get(id) !== undefined;
   }
 
-  /** Adds `id` (64 lowercase hex digits, already validated). */
-  add(id: Hex64): void {
+  /** The number given `id`, or undefined if it was never added. */
+  get(id: Hex64): number | undefined {
+    this.setProbe(id);
+    const slot = this.findInTable();
+    if (slot >= 0) return this.records.readUInt32BE(slot * RECORD_BYTES + ID_BYTES);
+    for (const run of this.runs) {
+      if (!this.inBloom(run.bloom)) continue;
+      const found = this.findInRun(run);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Adds `id` (64 lowercase hex digits, already validated) with `value` (0 to 2^32 - 1). */
+  add(id: Hex64, value = 0): void {
     this.setProbe(id);
     if (this.findInTable() >= 0) return;
     const slot = this.inTable++;
-    this.probe.copy(this.ids, slot * ID_BYTES);
+    this.probe.copy(this.records, slot * RECORD_BYTES);
+    this.records.writeUInt32BE(value, slot * RECORD_BYTES + ID_BYTES);
     let b = this.hashes[0]! & (this.buckets.length - 1);
     while (this.buckets[b] !== 0) b = (b + 1) & (this.buckets.length - 1);
     this.buckets[b] = slot + 1;
     if (this.inTable === this.runIds) this.spill();
   }
 
-  addPack(description: PackDescription): void {
-    for (const blob of description.blobs) this.add(blob.id);
+  /** Adds every blob of a pack, each with `value`. */
+  addPack(description: PackDescription, value = 0): void {
+    for (const blob of description.blobs) this.add(blob.id, value);
   }
 
   *blobIds(): Iterable<Hex64> {
@@ -122,11 +134,13 @@ export class KnownIds implements KnownBlobs {
     for (const run of this.runs) {
       for (let first = 0; first < run.count; first += BLOCK_IDS) {
         const n = Math.min(BLOCK_IDS, run.count - first);
-        this.readAt(block, n * ID_BYTES, run.position + first * ID_BYTES);
-        for (let i = 0; i < n; i++) yield block.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES) as Hex64;
+        this.readAt(block, n * RECORD_BYTES, run.position + first * RECORD_BYTES);
+        for (let i = 0; i < n; i++) yield block.toString('hex', i * RECORD_BYTES, i * RECORD_BYTES + ID_BYTES) as Hex64;
       }
     }
-    for (let slot = 0; slot < this.inTable; slot++) yield this.ids.toString('hex', slot * ID_BYTES, (slot + 1) * ID_BYTES) as Hex64;
+    for (let slot = 0; slot < this.inTable; slot++) {
+      yield this.records.toString('hex', slot * RECORD_BYTES, slot * RECORD_BYTES + ID_BYTES) as Hex64;
+    }
   }
 
   /** Closes the temporary file (already unlinked). Idempotent. */
@@ -145,7 +159,7 @@ export class KnownIds implements KnownBlobs {
     const mask = this.buckets.length - 1;
     for (let b = this.hashes[0]! & mask; this.buckets[b] !== 0; b = (b + 1) & mask) {
       const slot = this.buckets[b]! - 1;
-      if (this.ids.compare(this.probe, 0, ID_BYTES, slot * ID_BYTES, (slot + 1) * ID_BYTES) === 0) return slot;
+      if (this.records.compare(this.probe, 0, ID_BYTES, slot * RECORD_BYTES, slot * RECORD_BYTES + ID_BYTES) === 0) return slot;
     }
     return -1;
   }
@@ -158,12 +172,12 @@ export class KnownIds implements KnownBlobs {
     return true;
   }
 
-  /** Sorts the table's ids by their first 4 bytes, appends them to the file as a run, empties the table. */
+  /** Sorts the table's records by their first 4 bytes, appends them to the file as a run, empties the table. */
   private spill(): void {
     const n = this.inTable;
     // Sorted by a number: the first 4 bytes, then the slot in the low 16 bits (exact in a double).
     const keys = new Float64Array(n);
-    for (let slot = 0; slot < n; slot++) keys[slot] = this.ids.readUInt32BE(slot * ID_BYTES) * this.runIds + slot;
+    for (let slot = 0; slot < n; slot++) keys[slot] = this.records.readUInt32BE(slot * RECORD_BYTES) * this.runIds + slot;
     keys.sort();
     const fences = new Uint32Array(Math.ceil(n / BLOCK_IDS));
     const bloom = new Uint32Array((this.bloomMask + 1) / 32);
@@ -171,24 +185,24 @@ export class KnownIds implements KnownBlobs {
       const count = Math.min(BLOCK_IDS, n - first);
       for (let i = 0; i < count; i++) {
         const slot = keys[first + i]! % this.runIds;
-        this.ids.copy(this.block, i * ID_BYTES, slot * ID_BYTES, (slot + 1) * ID_BYTES);
+        this.records.copy(this.block, i * RECORD_BYTES, slot * RECORD_BYTES, (slot + 1) * RECORD_BYTES);
         for (let h = 0; h < HASHES; h++) {
-          const bit = this.ids.readUInt32BE(slot * ID_BYTES + h * 4) & this.bloomMask;
+          const bit = this.records.readUInt32BE(slot * RECORD_BYTES + h * 4) & this.bloomMask;
           bloom[bit >>> 5]! |= 1 << (bit & 31);
         }
       }
       fences[first / BLOCK_IDS] = this.block.readUInt32BE(0);
-      this.writeAt(this.block, count * ID_BYTES, this.fileBytes + first * ID_BYTES);
+      this.writeAt(this.block, count * RECORD_BYTES, this.fileBytes + first * RECORD_BYTES);
     }
     this.runs.push({ position: this.fileBytes, count: n, fences, bloom });
-    this.fileBytes += n * ID_BYTES;
+    this.fileBytes += n * RECORD_BYTES;
     this.spilled += n;
     this.inTable = 0;
     this.buckets.fill(0);
   }
 
-  /** Whether the run holds the probe: reads the blocks its first 4 bytes may be in. */
-  private inRun(run: Run): boolean {
+  /** The probe's number in the run, if there: reads the blocks its first 4 bytes may be in. */
+  private findInRun(run: Run): number | undefined {
     const prefix = this.hashes[0]!;
     // Blocks from the last that starts below the prefix to the last that starts at it: ids with
     // this prefix may begin in the one and run on (in the rare case two share their 4 bytes).
@@ -196,20 +210,21 @@ export class KnownIds implements KnownBlobs {
     const lastBlock = Math.max(firstBlock, upperBound(run.fences, prefix) - 1);
     const first = firstBlock * BLOCK_IDS;
     const count = Math.min(run.count, (lastBlock + 1) * BLOCK_IDS) - first;
-    if (this.block.length < count * ID_BYTES) this.block = Buffer.allocUnsafeSlow(count * ID_BYTES);
-    this.readAt(this.block, count * ID_BYTES, run.position + first * ID_BYTES);
+    if (this.block.length < count * RECORD_BYTES) this.block = Buffer.allocUnsafeSlow(count * RECORD_BYTES);
+    this.readAt(this.block, count * RECORD_BYTES, run.position + first * RECORD_BYTES);
     // The block is sorted by prefix: find the first at or above it, then compare whole ids.
     let lo = 0;
     let hi = count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.block.readUInt32BE(mid * ID_BYTES) < prefix) lo = mid + 1;
+      if (this.block.readUInt32BE(mid * RECORD_BYTES) < prefix) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < count && this.block.readUInt32BE(i * ID_BYTES) === prefix; i++) {
-      if (this.block.compare(this.probe, 0, ID_BYTES, i * ID_BYTES, (i + 1) * ID_BYTES) === 0) return true;
+    for (let i = lo; i < count && this.block.readUInt32BE(i * RECORD_BYTES) === prefix; i++) {
+      const at = i * RECORD_BYTES;
+      if (this.block.compare(this.probe, 0, ID_BYTES, at, at + ID_BYTES) === 0) return this.block.readUInt32BE(at + ID_BYTES);
     }
-    return false;
+    return undefined;
   }
 
   private writeAt(buffer: Buffer, length: number, position: number): void {
@@ -219,7 +234,7 @@ export class KnownIds implements KnownBlobs {
   private readAt(buffer: Buffer, length: number, position: number): void {
     for (let done = 0; done < length; ) {
       const n = readSync(this.fd, buffer, done, length - done, position + done);
-      if (n === 0) throw new Error(`known-ids file ended at ${position + done}, ${length - done} bytes short`);
+      if (n === 0) throw new Error(`spilled-ids file ended at ${position + done}, ${length - done} bytes short`);
       done += n;
     }
   }
