@@ -9,14 +9,15 @@ import { committedSnapshots, restoreSources } from '../catalog/queries/sources.t
 import { describeError, UsageError } from '../core/errors.ts';
 import { WrongPasswordError } from '../repository/errors.ts';
 import { FailoverReader, isSiteFailure, type ReaderSite, type SiteSwitch } from '../repository/failover-reader.ts';
-import type { MasterIndex } from '../repository/index.ts';
-import { loadMasterIndex } from '../repository/load-index.ts';
+import { SpilledIndex } from '../repository/index.ts';
+import { loadIndexInto } from '../repository/load-index.ts';
 import { Repository } from '../repository/repository.ts';
 import { validateSnapshot } from '../repository/snapshot.ts';
 import { findSnapshot, listSnapshots, type SnapshotEntry } from '../repository/snapshots.ts';
 import type { Hex64 } from '../repository/types.ts';
 import type { StackedSite } from '../sites/stack.ts';
 import type { CliContext } from './context.ts';
+import { spillDir } from './home.ts';
 import { readPassword } from './password.ts';
 import { parseTargets } from './ship-session.ts';
 import { openResolvedSite, resolveSite, type ResolvedSite } from './site-registry.ts';
@@ -60,7 +61,8 @@ export async function chooseSources(ctx: CliContext, db: CatalogDb, ref: string,
 export interface RestoreSession {
   /** The site the restore started from. */
   primary: string;
-  index: MasterIndex;
+  /** The primary's index, its blobs' locations mostly on disk (spilled-index.ts); closed by close(). */
+  index: SpilledIndex;
   reader: FailoverReader;
   snapshot: SnapshotEntry;
   close(): Promise<void>;
@@ -78,17 +80,23 @@ export async function openSources(
   onSwitch: (event: SiteSwitch) => void,
 ): Promise<RestoreSession> {
   const opened: StackedSite[] = [];
-  const closeAll = async (): Promise<void> => void (await Promise.all(opened.map((s) => s.close().catch(() => undefined))));
+  const indexes: SpilledIndex[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const index of indexes) index.close();
+    await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+  };
   const failed = new Map<string, number>();
   const password = await readPassword(ctx, { purpose: 'repository password' });
   try {
     for (const [i, candidate] of choice.candidates.entries()) {
       let site: StackedSite | undefined;
+      let index: SpilledIndex | undefined;
       try {
         site = await openResolvedSite(ctx, candidate);
         opened.push(site);
         const repo = await Repository.open(site, password, { clock: ctx.clock });
-        const { index, problems } = await loadMasterIndex(repo);
+        index = new SpilledIndex({ dir: spillDir(ctx.env) });
+        const { problems } = await loadIndexInto(repo, index);
         for (const p of problems) ctx.logger.warn({ site: candidate.name, index: p.id, problem: p.message }, 'index object skipped');
         const snapshot = await findAt(repo, choice.snapshot ?? ref);
         const others: ReaderSite[] = choice.candidates
@@ -103,8 +111,10 @@ export async function openSources(
             },
           }));
         const reader = new FailoverReader(repo, index, [{ name: candidate.name, open: async () => repo }, ...others], { onSwitch });
+        indexes.push(index);
         return { primary: candidate.name, index, reader, snapshot, close: closeAll };
       } catch (err) {
+        index?.close();
         if (err instanceof WrongPasswordError || err instanceof UsageError || !isSiteFailure(err)) throw err;
         failed.set(candidate.name, 1);
         const next = choice.candidates[i + 1];

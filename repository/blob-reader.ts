@@ -1,7 +1,7 @@
 // Reads blobs out of packs at one site: finds them through the index, fetches only the bytes
 // needed (a ranged read per blob, or one range covering several blobs of a pack), and returns
 // plaintext only after it was authenticated and its id checked (pack/reader.ts openBlob).
-import type { MasterIndex } from './index.ts';
+import type { BlobLocator } from './index.ts';
 import { FormatError, IntegrityError } from './errors.ts';
 import { openBlob, parseTrailer, TRAILER_SIZE } from './pack/reader.ts';
 import type { Repository } from './repository.ts';
@@ -30,11 +30,11 @@ export interface SpanRetry {
 
 export class BlobReader {
   protected readonly repo: Repository;
-  protected readonly index: MasterIndex;
+  protected readonly index: BlobLocator;
   /** Pack salts, read once from each pack's trailer. */
   private readonly salts = new Map<Hex64, Promise<Buffer>>();
 
-  constructor(repo: Repository, index: MasterIndex) {
+  constructor(repo: Repository, index: BlobLocator) {
     this.repo = repo;
     this.index = index;
   }

@@ -13,7 +13,7 @@ import { describeError, GeorepError } from '../core/errors.ts';
 import { SiteError } from '../sites/errors.ts';
 import { BlobReader, type FetchedSpan, type SpanRetry } from './blob-reader.ts';
 import { FormatError, IntegrityError, NoRepositoryError } from './errors.ts';
-import type { MasterIndex } from './index.ts';
+import type { BlobLocator } from './index.ts';
 import type { Repository } from './repository.ts';
 import type { Hex64, PackEntry } from './types.ts';
 
@@ -71,7 +71,7 @@ export class FailoverReader extends BlobReader {
   readonly switches: SiteSwitch[] = [];
 
   /** `first` is open already and is `sites[0]`'s repository: its key opens the others. */
-  constructor(first: Repository, index: MasterIndex, sites: readonly ReaderSite[], options: FailoverReaderOptions = {}) {
+  constructor(first: Repository, index: BlobLocator, sites: readonly ReaderSite[], options: FailoverReaderOptions = {}) {
     super(first, index);
     if (sites.length === 0) throw new RangeError('a FailoverReader needs at least one site');
     this.slots = sites.map((s, rank) => ({ name: s.name, rank, failures: s.failures ?? 0, open: s.open }));

@@ -12,7 +12,7 @@ import { RESTORE_FAILOVER_ACTION } from '../../catalog/queries/sources.ts';
 import { describeError } from '../../core/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
 import type { SiteSwitch } from '../../repository/failover-reader.ts';
-import type { MasterIndex } from '../../repository/index.ts';
+import type { BlobLocator } from '../../repository/index.ts';
 import { findSnapshot, listSnapshots, type SnapshotEntry } from '../../repository/snapshots.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
 import { resolvePostgres } from '../../sites/postgres/connection.ts';
@@ -49,7 +49,7 @@ interface Args {
 
 interface Source {
   reader: BlobReader;
-  index: MasterIndex;
+  index: BlobLocator;
   snapshot: SnapshotEntry;
   /** The site the restore started from. */
   site: string;

@@ -100,6 +100,25 @@ describe('SpilledIds', () => {
     for (const blob of pack.blobs) expect(set.get(blob.id)).toBe(0xffffffff);
   });
 
+  it('keeps several numbers with each id, and refuses a bad number before taking a slot', () => {
+    const set = new SpilledIds({ dir, runIds: 8, words: 3 });
+    sets.push(set);
+    const added = Array.from({ length: 40 }, randomId);
+    added.forEach((id, i) => set.addWords(id, [i, 0xffffffff - i, 7]));
+    expect(set.runCount).toBe(5);
+    const out = new Uint32Array(3);
+    added.forEach((id, i) => {
+      expect(set.getWords(id, out)).toBe(true);
+      expect([...out]).toEqual([i, 0xffffffff - i, 7]);
+    });
+    expect(set.getWords(randomId(), out)).toBe(false);
+    const before = set.blobCount;
+    expect(() => set.addWords(randomId(), [1, -1, 2])).toThrow(/32-bit/);
+    expect(() => set.addWords(randomId(), [1, 2])).toThrow(/3 kept/);
+    expect(() => set.add(randomId(), 2 ** 32)).toThrow(/32-bit/);
+    expect(set.blobCount).toBe(before);
+  });
+
   it('leaves no file behind, even while open', async () => {
     const set = make(4);
     for (let i = 0; i < 10; i++) set.add(randomId());

@@ -7,7 +7,8 @@
 // The newest RUN_IDS ids sit in a fixed table. When it is full they are sorted and appended to a
 // temporary file as a run, of which memory keeps a Bloom filter (2 bytes an id) and the first
 // 4 bytes of every BLOCK_IDS-th id. A lookup checks the table, then each run whose filter may
-// hold the id, by reading one block (9 KiB, from the page cache: the file holds 36 bytes an id).
+// hold the id, by reading one block (256 records: 9 KiB with one number an id, from the page
+// cache: the file holds 32 bytes an id and 4 a number).
 // The file is unlinked as soon as it is open, so a crash leaves nothing behind.
 //
 // Blob ids are HMAC outputs, uniformly distributed, so their bytes serve as hash values directly.
@@ -17,13 +18,10 @@ import path from 'node:path';
 import type { Hex64, PackDescription } from '../types.ts';
 
 const ID_BYTES = 32;
-/** An id and its number (big-endian), in the table and in the file. */
-const RECORD_BYTES = ID_BYTES + 4;
 /** Ids held in memory before they go to the file as a sorted run: 2.25 MiB of records, 0.5 MiB of buckets. */
 const RUN_IDS = 1 << 16;
-/** Ids a lookup reads at once from a run (9 KiB). */
+/** Ids a lookup reads at once from a run (9 KiB with one number an id). */
 const BLOCK_IDS = 256;
-const BLOCK_BYTES = BLOCK_IDS * RECORD_BYTES;
 /** Bloom filter of a run: seven probes, 16 bits an id (128 KiB a full run; ~0.07% false hits). */
 const HASHES = 7;
 const BLOOM_BITS_PER_ID = 16;
@@ -33,6 +31,8 @@ export interface SpilledIdsOptions {
   dir?: string;
   /** Ids a run holds, a power of two up to 65,536 (the default); tests make it small. */
   runIds?: number;
+  /** 32-bit numbers kept with each id (1 by default): a record is the id and these, big-endian. */
+  words?: number;
 }
 
 interface Run {
@@ -53,6 +53,8 @@ interface Run {
 export class SpilledIds {
   private readonly fd: number;
   private readonly runIds: number;
+  private readonly words: number;
+  private readonly recordBytes: number;
   private readonly bloomMask: number;
   /** The table: records by slot, and slot + 1 per bucket (0 is empty), at most half full. */
   private readonly records: Buffer;
@@ -63,7 +65,7 @@ export class SpilledIds {
   private spilled = 0;
   private readonly probe = Buffer.alloc(ID_BYTES);
   private readonly hashes = new Uint32Array(HASHES);
-  private block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+  private block: Buffer;
   private closed = false;
 
   constructor(options: SpilledIdsOptions = {}) {
@@ -72,8 +74,12 @@ export class SpilledIds {
       throw new RangeError(`runIds must be a power of two from 2 to ${RUN_IDS}, got ${runIds}`);
     }
     this.runIds = runIds;
+    this.words = options.words ?? 1;
+    if (!Number.isInteger(this.words) || this.words < 1 || this.words > 16) throw new RangeError(`words must be 1 to 16, got ${this.words}`);
+    this.recordBytes = ID_BYTES + 4 * this.words;
     this.bloomMask = runIds * BLOOM_BITS_PER_ID - 1;
-    this.records = Buffer.allocUnsafeSlow(runIds * RECORD_BYTES);
+    this.records = Buffer.allocUnsafeSlow(runIds * this.recordBytes);
+    this.block = Buffer.allocUnsafeSlow(BLOCK_IDS * this.recordBytes);
     this.buckets = new Int32Array(runIds * 2);
     const dir = options.dir ?? tmpdir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -98,26 +104,64 @@ export class SpilledIds {
     return this.get(id) !== undefined;
   }
 
-  /** The number given `id`, or undefined if it was never added. */
+  /** The (first) number given `id`, or undefined if it was never added. */
   get(id: Hex64): number | undefined {
+    const at = this.find(id);
+    return at === undefined ? undefined : at.buffer.readUInt32BE(at.offset + ID_BYTES);
+  }
+
+  /** Copies the numbers given `id` into `out` (at least `words` long); false if it was never added. */
+  getWords(id: Hex64, out: Uint32Array): boolean {
+    const at = this.find(id);
+    if (at === undefined) return false;
+    for (let w = 0; w < this.words; w++) out[w] = at.buffer.readUInt32BE(at.offset + ID_BYTES + 4 * w);
+    return true;
+  }
+
+  /** Adds `id` (64 lowercase hex digits, already validated) with `value` (0 to 2^32 - 1), other numbers 0. */
+  add(id: Hex64, value = 0): void {
+    checkWord(value);
+    const slot = this.newSlot(id);
+    if (slot < 0) return;
+    this.records.fill(0, slot * this.recordBytes + ID_BYTES, (slot + 1) * this.recordBytes);
+    this.records.writeUInt32BE(value, slot * this.recordBytes + ID_BYTES);
+    this.settle(slot);
+  }
+
+  /** Adds `id` with `words` numbers (each 0 to 2^32 - 1). */
+  addWords(id: Hex64, values: ArrayLike<number>): void {
+    if (values.length !== this.words) throw new RangeError(`${values.length} numbers given, ${this.words} kept with each id`);
+    for (let w = 0; w < this.words; w++) checkWord(values[w]!);
+    const slot = this.newSlot(id);
+    if (slot < 0) return;
+    for (let w = 0; w < this.words; w++) this.records.writeUInt32BE(values[w]!, slot * this.recordBytes + ID_BYTES + 4 * w);
+    this.settle(slot);
+  }
+
+  /** Where the record of `id` is: the table, or the block just read from a run. */
+  private find(id: Hex64): { buffer: Buffer; offset: number } | undefined {
     this.setProbe(id);
     const slot = this.findInTable();
-    if (slot >= 0) return this.records.readUInt32BE(slot * RECORD_BYTES + ID_BYTES);
+    if (slot >= 0) return { buffer: this.records, offset: slot * this.recordBytes };
     for (const run of this.runs) {
       if (!this.inBloom(run.bloom)) continue;
-      const found = this.findInRun(run);
-      if (found !== undefined) return found;
+      const offset = this.findInRun(run);
+      if (offset >= 0) return { buffer: this.block, offset };
     }
     return undefined;
   }
 
-  /** Adds `id` (64 lowercase hex digits, already validated) with `value` (0 to 2^32 - 1). */
-  add(id: Hex64, value = 0): void {
+  /** A slot of the table for `id`, its id written there; -1 when the table has it already. */
+  private newSlot(id: Hex64): number {
     this.setProbe(id);
-    if (this.findInTable() >= 0) return;
+    if (this.findInTable() >= 0) return -1;
     const slot = this.inTable++;
-    this.probe.copy(this.records, slot * RECORD_BYTES);
-    this.records.writeUInt32BE(value, slot * RECORD_BYTES + ID_BYTES);
+    this.probe.copy(this.records, slot * this.recordBytes);
+    return slot;
+  }
+
+  /** Puts a filled slot in its bucket; spills the table once full. */
+  private settle(slot: number): void {
     let b = this.hashes[0]! & (this.buckets.length - 1);
     while (this.buckets[b] !== 0) b = (b + 1) & (this.buckets.length - 1);
     this.buckets[b] = slot + 1;
@@ -130,16 +174,17 @@ export class SpilledIds {
   }
 
   *blobIds(): Iterable<Hex64> {
-    const block = Buffer.allocUnsafe(BLOCK_BYTES);
+    const r = this.recordBytes;
+    const block = Buffer.allocUnsafe(BLOCK_IDS * r);
     for (const run of this.runs) {
       for (let first = 0; first < run.count; first += BLOCK_IDS) {
         const n = Math.min(BLOCK_IDS, run.count - first);
-        this.readAt(block, n * RECORD_BYTES, run.position + first * RECORD_BYTES);
-        for (let i = 0; i < n; i++) yield block.toString('hex', i * RECORD_BYTES, i * RECORD_BYTES + ID_BYTES) as Hex64;
+        this.readAt(block, n * r, run.position + first * r);
+        for (let i = 0; i < n; i++) yield block.toString('hex', i * r, i * r + ID_BYTES) as Hex64;
       }
     }
     for (let slot = 0; slot < this.inTable; slot++) {
-      yield this.records.toString('hex', slot * RECORD_BYTES, slot * RECORD_BYTES + ID_BYTES) as Hex64;
+      yield this.records.toString('hex', slot * r, slot * r + ID_BYTES) as Hex64;
     }
   }
 
@@ -159,7 +204,8 @@ export class SpilledIds {
     const mask = this.buckets.length - 1;
     for (let b = this.hashes[0]! & mask; this.buckets[b] !== 0; b = (b + 1) & mask) {
       const slot = this.buckets[b]! - 1;
-      if (this.records.compare(this.probe, 0, ID_BYTES, slot * RECORD_BYTES, slot * RECORD_BYTES + ID_BYTES) === 0) return slot;
+      const at = slot * this.recordBytes;
+      if (this.records.compare(this.probe, 0, ID_BYTES, at, at + ID_BYTES) === 0) return slot;
     }
     return -1;
   }
@@ -175,9 +221,10 @@ export class SpilledIds {
   /** Sorts the table's records by their first 4 bytes, appends them to the file as a run, empties the table. */
   private spill(): void {
     const n = this.inTable;
+    const r = this.recordBytes;
     // Sorted by a number: the first 4 bytes, then the slot in the low 16 bits (exact in a double).
     const keys = new Float64Array(n);
-    for (let slot = 0; slot < n; slot++) keys[slot] = this.records.readUInt32BE(slot * RECORD_BYTES) * this.runIds + slot;
+    for (let slot = 0; slot < n; slot++) keys[slot] = this.records.readUInt32BE(slot * r) * this.runIds + slot;
     keys.sort();
     const fences = new Uint32Array(Math.ceil(n / BLOCK_IDS));
     const bloom = new Uint32Array((this.bloomMask + 1) / 32);
@@ -185,24 +232,28 @@ export class SpilledIds {
       const count = Math.min(BLOCK_IDS, n - first);
       for (let i = 0; i < count; i++) {
         const slot = keys[first + i]! % this.runIds;
-        this.records.copy(this.block, i * RECORD_BYTES, slot * RECORD_BYTES, (slot + 1) * RECORD_BYTES);
+        this.records.copy(this.block, i * r, slot * r, (slot + 1) * r);
         for (let h = 0; h < HASHES; h++) {
-          const bit = this.records.readUInt32BE(slot * RECORD_BYTES + h * 4) & this.bloomMask;
+          const bit = this.records.readUInt32BE(slot * r + h * 4) & this.bloomMask;
           bloom[bit >>> 5]! |= 1 << (bit & 31);
         }
       }
       fences[first / BLOCK_IDS] = this.block.readUInt32BE(0);
-      this.writeAt(this.block, count * RECORD_BYTES, this.fileBytes + first * RECORD_BYTES);
+      this.writeAt(this.block, count * r, this.fileBytes + first * r);
     }
     this.runs.push({ position: this.fileBytes, count: n, fences, bloom });
-    this.fileBytes += n * RECORD_BYTES;
+    this.fileBytes += n * r;
     this.spilled += n;
     this.inTable = 0;
     this.buckets.fill(0);
   }
 
-  /** The probe's number in the run, if there: reads the blocks its first 4 bytes may be in. */
-  private findInRun(run: Run): number | undefined {
+  /**
+   * Reads into `block` the part of the run the probe's first 4 bytes may be in, and answers the
+   * offset of its record there, or -1.
+   */
+  private findInRun(run: Run): number {
+    const r = this.recordBytes;
     const prefix = this.hashes[0]!;
     // Blocks from the last that starts below the prefix to the last that starts at it: ids with
     // this prefix may begin in the one and run on (in the rare case two share their 4 bytes).
@@ -210,21 +261,21 @@ export class SpilledIds {
     const lastBlock = Math.max(firstBlock, upperBound(run.fences, prefix) - 1);
     const first = firstBlock * BLOCK_IDS;
     const count = Math.min(run.count, (lastBlock + 1) * BLOCK_IDS) - first;
-    if (this.block.length < count * RECORD_BYTES) this.block = Buffer.allocUnsafeSlow(count * RECORD_BYTES);
-    this.readAt(this.block, count * RECORD_BYTES, run.position + first * RECORD_BYTES);
+    if (this.block.length < count * r) this.block = Buffer.allocUnsafeSlow(count * r);
+    this.readAt(this.block, count * r, run.position + first * r);
     // The block is sorted by prefix: find the first at or above it, then compare whole ids.
     let lo = 0;
     let hi = count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.block.readUInt32BE(mid * RECORD_BYTES) < prefix) lo = mid + 1;
+      if (this.block.readUInt32BE(mid * r) < prefix) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < count && this.block.readUInt32BE(i * RECORD_BYTES) === prefix; i++) {
-      const at = i * RECORD_BYTES;
-      if (this.block.compare(this.probe, 0, ID_BYTES, at, at + ID_BYTES) === 0) return this.block.readUInt32BE(at + ID_BYTES);
+    for (let i = lo; i < count && this.block.readUInt32BE(i * r) === prefix; i++) {
+      const at = i * r;
+      if (this.block.compare(this.probe, 0, ID_BYTES, at, at + ID_BYTES) === 0) return at;
     }
-    return undefined;
+    return -1;
   }
 
   private writeAt(buffer: Buffer, length: number, position: number): void {
@@ -238,6 +289,11 @@ export class SpilledIds {
       done += n;
     }
   }
+}
+
+/** Checked before a slot is taken: a half-written record would go to disk with its run. */
+function checkWord(value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${value} is not a 32-bit unsigned number`);
 }
 
 /** The number of fences at or below `value` (fences are sorted ascending). */

@@ -9,7 +9,7 @@ import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/log.ts';
 import { openSite } from '../../cli/wiring.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
-import type { MasterIndex } from '../../repository/index.ts';
+import { SpilledIndex, type MasterIndex } from '../../repository/index.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import type { Hex64, SnapshotManifest, TreeNode } from '../../repository/types.ts';
@@ -114,7 +114,19 @@ export async function openLibrary(site: TestSite): Promise<Library> {
     const repo = await Repository.open(stacked, PASSWORD, { clock: systemClock });
     const { index, problems } = await loadMasterIndex(repo);
     if (problems.length > 0) throw new Error(`index problems: ${JSON.stringify(problems)}`);
-    return { repo, index, reader: new BlobReader(repo, index), close: () => stacked.close() };
+    // The reader looks blobs up as `georep restore` does (SpilledIndex), with runs of 16 blobs so
+    // that most lookups go to its file.
+    const spilled = new SpilledIndex({ runIds: 16 });
+    for (const pack of index.packs()) spilled.addPack(pack);
+    return {
+      repo,
+      index,
+      reader: new BlobReader(repo, spilled),
+      close: async () => {
+        spilled.close();
+        await stacked.close();
+      },
+    };
   } catch (err) {
     await stacked.close();
     throw err;

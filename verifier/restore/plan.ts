@@ -8,7 +8,7 @@ import { UsageError } from '../../core/errors.ts';
 import { keptCopy } from '../../core/gc.ts';
 import { FormatError } from '../../repository/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
-import type { MasterIndex } from '../../repository/index.ts';
+import type { BlobLocator } from '../../repository/index.ts';
 import type { Hex64, PackEntry, Tree, TreeNode } from '../../repository/types.ts';
 
 /**
@@ -109,7 +109,7 @@ function readTree(reader: BlobReader, tree: Hex64): Promise<Tree> {
  * nodes, and its subtrees read ahead) and the first path of every inode with hard links. A blob
  * that files of two batches share is fetched once for each: a batch knows nothing of the others.
  */
-export async function planRestore(reader: BlobReader, index: MasterIndex, root: PlanRoot, options: PlanOptions): Promise<void> {
+export async function planRestore(reader: BlobReader, index: BlobLocator, root: PlanRoot, options: PlanOptions): Promise<void> {
   const inodes = new Map<number, LinkSource>();
   let batch: RestoreBatch;
   let packs: Map<Hex64, Map<Hex64, { entry: PackEntry; uses: BlobUse[] }>>;

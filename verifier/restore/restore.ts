@@ -8,7 +8,7 @@ import { link, lchown, lutimes, mkdir, readdir, realpath, symlink } from 'node:f
 import { GeorepError, describeError } from '../../core/errors.ts';
 import { collectNow } from '../../core/gc.ts';
 import type { BlobReader, FetchedSpan } from '../../repository/blob-reader.ts';
-import type { MasterIndex } from '../../repository/index.ts';
+import type { BlobLocator } from '../../repository/index.ts';
 import type { Hex64, PackEntry } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
 import { DirLog } from './dir-log.ts';
@@ -43,7 +43,7 @@ import type { SpanDone, SpanWrite } from './write-protocol.ts';
 
 export interface RestoreOptions {
   reader: BlobReader;
-  index: MasterIndex;
+  index: BlobLocator;
   /** The snapshot's root tree. */
   tree: Hex64;
   target: string;

@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import { UsageError } from '../../core/errors.ts';
 import type { BlobReader } from '../../repository/blob-reader.ts';
 import { IntegrityError } from '../../repository/errors.ts';
-import type { MasterIndex } from '../../repository/index.ts';
+import type { BlobLocator } from '../../repository/index.ts';
 import { blobStream, openSnapshotObjects, TreePaths } from '../../repository/s3-tree.ts';
 import type { Hex64, PackEntry, SnapshotManifest } from '../../repository/types.ts';
 import type { ObjectRecord } from '../../repository/s3-objects.ts';
@@ -35,7 +35,7 @@ const BATCH_BYTES = 32 * 1024 * 1024;
 
 export interface RestoreS3Options {
   reader: BlobReader;
-  index: MasterIndex;
+  index: BlobLocator;
   manifest: SnapshotManifest;
   target: SourceBucket;
   /** '' or ending in '/'. */
@@ -121,7 +121,7 @@ export async function restoreS3(options: RestoreS3Options): Promise<RestoreS3Res
 }
 
 /** Plaintexts of `ids`, read one span per pack (a few packs at once). */
-async function readBlobs(reader: BlobReader, index: MasterIndex, ids: readonly Hex64[]): Promise<Map<Hex64, Buffer>> {
+async function readBlobs(reader: BlobReader, index: BlobLocator, ids: readonly Hex64[]): Promise<Map<Hex64, Buffer>> {
   const byPack = new Map<Hex64, Map<Hex64, PackEntry>>();
   for (const id of ids) {
     const location = index.lookup(id);
