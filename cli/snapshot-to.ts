@@ -24,9 +24,10 @@ import {
 import { findParent, type SnapshotJob } from './snapshot-jobs.ts';
 import { withRun } from './run-record.ts';
 import { withStagingLock } from './staging-lock.ts';
-import { georepHome } from './home.ts';
+import { georepHome, spillDir } from './home.ts';
 import { packsMarkedAt } from '../catalog/queries/prune-marks.ts';
-import { markedLast, withIndex, withoutMarked } from '../replicator/prune/dedup-marks.ts';
+import { knownWithoutMarked, markedLast, withIndex, withoutMarked } from '../replicator/prune/dedup-marks.ts';
+import { SpilledIds } from '../repository/index.ts';
 import { listSnapshots } from '../repository/snapshots.ts';
 import { loadShipIndex, refreshShipIndex } from '../replicator/ship/ship-index.ts';
 import { shipSnapshot } from '../replicator/ship/ship.ts';
@@ -69,10 +70,16 @@ export async function snapshotTo(ctx: CliContext, args: SnapshotToArgs): Promise
         const loaded = await loadShipIndex(staging.repo, staging.site, live, ctx.logger);
         // Packs a killed run left in staging are reused, not chunked and uploaded again.
         const recovered = await recoverStagedPacks({ repo: staging.repo, stagingSite: staging.site, shipIndex: loaded, logger: ctx.logger });
-        // Packs prune marked at a target are not deduplicated against: their blobs are stored again.
-        const shipIndex = withIndex(loaded, withoutMarked(loaded.index, marked));
         const parent = findParent((await listSnapshots(source)).snapshots, args.job);
-        const result = await args.job.build({ repo: staging.repo, index: shipIndex.index, parent, tags: args.tags, progress });
+        // Packs prune marked at a target are not deduplicated against: their blobs are stored again.
+        // A job that reads its parent needs locations; the others only the ids (dedup-marks.ts).
+        let spilled: SpilledIds | undefined;
+        const dedup = args.job.readsParent
+          ? withoutMarked(loaded.index, marked)
+          : knownWithoutMarked(loaded.index, marked, () => (spilled = new SpilledIds({ dir: spillDir(ctx.env) })));
+        const result = await args.job
+          .build({ repo: staging.repo, index: dedup, parent, tags: args.tags, progress })
+          .finally(() => spilled?.close());
         progress.done();
         await writePending(staging.site, {
           snapshot: result.id,
