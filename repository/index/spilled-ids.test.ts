@@ -119,6 +119,18 @@ describe('SpilledIds', () => {
     expect(set.blobCount).toBe(before);
   });
 
+  it('finds nothing for what is not an id, and refuses to add it', () => {
+    const set = make(1024);
+    const real = randomId();
+    set.add(real);
+    // Buffer.write stops at the first character that is not hex: the probe must not keep `real`.
+    for (const bad of [`${real.slice(0, 10)}zz${real.slice(12)}`, real.slice(0, 62), `${real}00`, '']) {
+      expect(set.has(bad as Hex64), bad).toBe(false);
+      expect(() => set.add(bad as Hex64)).toThrow(/not a blob id/);
+    }
+    expect(set.blobCount).toBe(1);
+  });
+
   it('leaves no file behind, even while open', async () => {
     const set = make(4);
     for (let i = 0; i < 10; i++) set.add(randomId());

@@ -140,7 +140,7 @@ export class SpilledIds {
 
   /** Where the record of `id` is: the table, or the block just read from a run. */
   private find(id: Hex64): { buffer: Buffer; offset: number } | undefined {
-    this.setProbe(id);
+    if (!this.setProbe(id)) return undefined;
     const slot = this.findInTable();
     if (slot >= 0) return { buffer: this.records, offset: slot * this.recordBytes };
     for (const run of this.runs) {
@@ -153,7 +153,7 @@ export class SpilledIds {
 
   /** A slot of the table for `id`, its id written there; -1 when the table has it already. */
   private newSlot(id: Hex64): number {
-    this.setProbe(id);
+    if (!this.setProbe(id)) throw new RangeError(`not a blob id (64 hex digits): ${JSON.stringify(id.slice(0, 80))}`);
     if (this.findInTable() >= 0) return -1;
     const slot = this.inTable++;
     this.probe.copy(this.records, slot * this.recordBytes);
@@ -195,9 +195,14 @@ export class SpilledIds {
     closeSync(this.fd);
   }
 
-  private setProbe(id: Hex64): void {
-    this.probe.write(id, 0, ID_BYTES, 'hex');
+  /**
+   * Puts `id`'s bytes and hashes in the probe; false when it is not 64 hex digits (a write that
+   * stops early would leave the last id's bytes behind and find that one).
+   */
+  private setProbe(id: Hex64): boolean {
+    if (id.length !== 2 * ID_BYTES || this.probe.write(id, 0, ID_BYTES, 'hex') !== ID_BYTES) return false;
     for (let i = 0; i < HASHES; i++) this.hashes[i] = this.probe.readUInt32BE(i * 4);
+    return true;
   }
 
   private findInTable(): number {
