@@ -36,6 +36,8 @@ export interface Measured {
   userS: number;
   sysS: number;
   maxRssKiB: number;
+  /** Page faults served without I/O: on a VM each is dear (see docs/ARCHITECTURE.md, "Memory"). */
+  minorFaults: number;
   stdoutFile: string;
   stderrFile: string;
   /** The line that best says why a failed command failed. */
@@ -68,7 +70,7 @@ export async function measure(cmd: string, args: readonly string[], o: RunOption
   try {
     exitCode = await new Promise<number>((resolve, reject) => {
       // Its own process group, so a timeout kills the tool and not only GNU time.
-      const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], {
+      const child = spawn(TIME, ['-f', '%e %U %S %M %R', '-o', timeFile, cmd, ...args], {
         stdio: ['ignore', out, err],
         env: o.env,
         cwd: o.cwd,
@@ -98,7 +100,7 @@ export async function measure(cmd: string, args: readonly string[], o: RunOption
   const wallS = Number(process.hrtime.bigint() - started) / 1e9;
   // GNU time writes "Command exited with non-zero status N" before the figures on failure.
   const figures = (await readFile(timeFile, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '';
-  const [, user, sys, rss] = figures.split(' ').map(Number);
+  const [, user, sys, rss, faults] = figures.split(' ').map(Number);
   const m: Measured = {
     ok: exitCode === 0,
     exitCode,
@@ -106,6 +108,7 @@ export async function measure(cmd: string, args: readonly string[], o: RunOption
     userS: user ?? NaN,
     sysS: sys ?? NaN,
     maxRssKiB: rss ?? NaN,
+    minorFaults: faults ?? NaN,
     stdoutFile,
     stderrFile,
   };

@@ -19,6 +19,10 @@ export interface Machine {
   memoryGiB: number;
   os: string;
   node: string;
+  /** The kernel's transparent huge pages mode (always, madvise, never): georep's speed depends on it. */
+  thp: string;
+  /** GLIBC_TUNABLES given to the tools, when set (georep's launcher then applies none of its own). */
+  glibcTunables?: string;
 }
 
 export interface StepJson {
@@ -27,6 +31,7 @@ export interface StepJson {
   wallS?: number;
   cpuS?: number;
   maxRssMiB?: number;
+  minorFaults?: number;
   storedBytes?: number;
   error?: string;
   note?: string;
@@ -66,6 +71,7 @@ function stepJson(s: StepResult): StepJson {
     j.wallS = r2(s.wallS);
     j.cpuS = r2((s.userS ?? 0) + (s.sysS ?? 0));
     j.maxRssMiB = r2((s.maxRssKiB ?? 0) / 1024);
+    if (Number.isFinite(s.minorFaults)) j.minorFaults = s.minorFaults;
   }
   if (s.storedBytes !== undefined) j.storedBytes = s.storedBytes;
   if (s.error) j.error = s.error;

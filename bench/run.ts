@@ -1,6 +1,7 @@
 // npm run bench: georep against restic, on the same machine, the same data and in the same run.
 // Generates (or reuses) the dataset, runs both tools through the same steps, prints a table and
 // writes bench/results/<date>-<host>.json and bench/results/latest.json.
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,8 +37,13 @@ const machine: Machine = {
   memoryGiB: round(os.totalmem() / 2 ** 30, 1),
   os: `${os.type()} ${os.release()} ${os.arch()}`,
   node: process.version,
+  thp: thpMode(),
+  ...(process.env.GLIBC_TUNABLES === undefined ? {} : { glibcTunables: process.env.GLIBC_TUNABLES }),
 };
-console.log(`machine: ${machine.host}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);
+console.log(
+  `machine: ${machine.host}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, THP ${machine.thp}` +
+    (machine.glibcTunables === undefined ? '' : `, GLIBC_TUNABLES=${machine.glibcTunables}`),
+);
 ensureProgram(TIME, 'time', log);
 
 const profile = makeProfile(args.small, args.scale);
@@ -155,3 +161,12 @@ console.log(`\nresults: bench/results/${name} (and latest.json); total ${seconds
 // A restore that differs from what was backed up is a failure of the run, whichever tool did it.
 const mismatch = [restic, georep].some((x) => x?.restoreCheck && !x.restoreCheck.ok);
 process.exitCode = mismatch ? 1 : 0;
+
+/** The kernel's transparent huge pages mode, the bracketed word of its setting ("unknown" off Linux). */
+function thpMode(): string {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

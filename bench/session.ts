@@ -39,6 +39,7 @@ export interface StepResult {
   userS?: number;
   sysS?: number;
   maxRssKiB?: number;
+  minorFaults?: number;
   /** Repository bytes on disk after the step (du -sb). */
   storedBytes?: number;
   error?: string;
@@ -77,6 +78,7 @@ export async function runSession(d: Driver, ctx: SessionContext, notes: string[]
       userS: r.m.userS,
       sysS: r.m.sysS,
       maxRssKiB: r.m.maxRssKiB,
+      minorFaults: r.m.minorFaults,
       storedBytes: await du(d.repoDir).catch(() => undefined),
     };
     if (!r.m.ok) s.error = `${d.failure}: ${r.m.reason ?? 'unknown reason'}`;
