@@ -13,7 +13,7 @@
 //   ones are reused from at most two arenas, trimmed when 16 MiB lie free at the top. A 64 KiB
 //   threshold held the peak ~35 MiB lower but mapped and faulted in every zstd context afresh:
 //   10 times the page faults, ~2.5 s more CPU per GiB. And malloc asks the kernel for
-//   transparent huge pages (hugetlb=1: madvise, where THP is "madvise" as on this VM; glibc
+//   transparent huge pages (hugetlb=1: madvise, which counts where THP is "madvise"; glibc
 //   >= 2.35, older ones ignore it): each fresh 16 MiB pack then faults in 8 pages, not 4,096. On a
 //   VM, where a fault is dear, that took the 1 GiB bench's faults from ~195,000 to ~28,000 and
 //   its full snapshot from 1.06-1.20x restic's time to 0.77-0.96x, at the same peak. A user's own

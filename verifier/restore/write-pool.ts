@@ -7,7 +7,7 @@ const WORKER_URL = new URL(`./write-worker${import.meta.url.endsWith('.ts') ? '.
 
 /**
  * Size of a lent span buffer: the restore's largest span (a larger blob alone is read into a
- * buffer of its own). At 4 MiB it is also the size glibc maps on its own (bin/georep.js), so the
+ * buffer of its own). At 4 MiB it is above the size glibc maps on its own (bin/georep.js), so the
  * few there are never sit in the malloc heap.
  */
 export const SPAN_BUFFER_BYTES = 4 * 1024 * 1024;
