@@ -59,19 +59,25 @@ describe('the extend-locks job', () => {
     await ok(['site', 'add', 'vault-a', vaultUrl, '--region', 'r1', '--lat', '30', '--lon', '104', '--jurisdiction', 'CN']);
     await ok(['site', 'add', 'plain-b', `file://${plain}`, '--region', 'r2', '--lat', '34', '--lon', '109', '--jurisdiction', 'CN']);
     const file = path.join(tmp, 'gis-locked.yaml');
+    // The contract's own crons must not fall due in the daemon's window below (now to the next
+    // hh:20 and a half): a snapshot at 00:00 did, when the test ran between 23:20 and midnight.
+    // So they are put half a day and half a year away from now.
+    const now = new Date();
+    const farHour = (now.getUTCHours() + 12) % 24;
+    const farMonth = ((now.getUTCMonth() + 6) % 12) + 1;
     const apply = async (days: number): Promise<void> => {
       await writeFile(
         file,
         [
           'contract: gis-locked',
           `dataset: { name: gis-locked, source: { type: directory, path: ${source} } }`,
-          'schedule: "0 0 * * *"',
+          `schedule: "0 ${farHour} * * *"`,
           'rpo: 2d',
           'copies: 2',
           'placement: { sites: [vault-a, plain-b] }',
           'retention: { last: 2 }',
           `immutability: { mode: compliance, days: ${days}, allowSitesWithoutLock: true }`,
-          'verify: { scrub: "0 0 1 1 *", drill: "0 1 1 1 *" }',
+          `verify: { scrub: "0 ${farHour} 1 ${farMonth} *", drill: "30 ${farHour} 1 ${farMonth} *" }`,
           '',
         ].join('\n'),
       );
