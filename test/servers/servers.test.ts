@@ -1,5 +1,7 @@
 // The real-server fixtures themselves: the servers test/setup/global.ts started answer, hold data,
-// and the fault controls (pause, kill, quota) do what the other suites rely on.
+// and the fault controls (pause, kill, quota) do what the other suites rely on. Pausing and
+// killing act on a site this file starts for itself: the run's shared sites serve the files that
+// run beside this one.
 import { randomBytes } from 'node:crypto';
 import {
   CreateBucketCommand,
@@ -10,8 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
-import { cephSiteControl, type S3Credentials } from './ceph.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cephSiteControl, startCephSite, type CephSite, type S3Credentials } from './ceph.ts';
 import { createDatabase } from './postgres.ts';
 
 interface Endpoint extends S3Credentials {
@@ -95,38 +97,45 @@ const [site] = sites;
 describe.runIf(site)('Ceph RGW fixture', () => {
   // Vitest runs this callback for a skipped suite too: nothing here may touch the site yet.
   const control = cephSiteControl(site?.dir ?? '');
+  let owned: CephSite;
+  beforeAll(async () => {
+    owned = await startCephSite();
+  });
+  afterAll(async () => {
+    await owned?.stop();
+  });
 
   it('stores and returns the same bytes on every site', async () => {
     await Promise.all(sites.map(roundTrip));
   });
 
   it('a paused gateway times out, and answers again after resume', async () => {
-    const client = s3(site!, { requestTimeoutMs: 2_000 });
+    const client = s3(owned, { requestTimeoutMs: 2_000 });
     const bucket = bucketName();
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'before' }));
-    await control.pause();
+    await owned.pause();
     try {
       const started = performance.now();
       await expect(getBytes(client, bucket, 'k')).rejects.toThrow(/timeout|timed out/i);
       expect(performance.now() - started).toBeLessThan(10_000);
     } finally {
-      await control.resume();
+      await owned.resume();
     }
     expect((await getBytes(client, bucket, 'k')).toString()).toBe('before');
     client.destroy();
   });
 
   it('a killed gateway refuses connections; a restarted one still has the data', async () => {
-    const client = s3(site!, { requestTimeoutMs: 5_000 });
+    const client = s3(owned, { requestTimeoutMs: 5_000 });
     const bucket = bucketName();
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'kept' }));
-    await control.killGateway();
+    await owned.killGateway();
     try {
       await expect(getBytes(client, bucket, 'k')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     } finally {
-      await control.restartGateway();
+      await owned.restartGateway();
     }
     expect((await getBytes(client, bucket, 'k')).toString()).toBe('kept');
     client.destroy();
