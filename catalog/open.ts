@@ -10,6 +10,8 @@ export interface OpenCatalogOptions {
   url?: string;
   /** The georep home folder; the embedded catalog is its `catalog` folder. */
   home: string;
+  /** The user's cache folder for georep: a new embedded catalog is copied from a fresh one there. */
+  templateCache?: string;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -29,5 +31,7 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<CatalogD
     // Loaded on demand: each driver costs memory and start-up time the other choice never needs.
     return (await import('./postgres.ts')).openPostgres(url);
   }
-  return (await import('./pglite.ts')).openPglite(path.join(options.home, 'catalog'));
+  return (await import('./pglite.ts')).openPglite(path.join(options.home, 'catalog'), {
+    ...(options.templateCache !== undefined ? { templateCache: options.templateCache } : {}),
+  });
 }

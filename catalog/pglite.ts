@@ -1,11 +1,12 @@
 // The embedded catalog: PostgreSQL compiled to WebAssembly (PGlite), its data in one folder.
-// Creating a folder runs initdb and takes seconds; opening an existing one well under a second.
+// Creating a folder runs initdb and takes seconds, unless it is copied from a fresh catalog kept in
+// the user's cache (pglite-template.ts); opening an existing one well under a second.
 //
 // PGlite is one connection. It queues each query and each whole transaction behind its own mutex
 // (the transaction holds it from BEGIN to COMMIT), so concurrent callers are serialized rather
 // than interleaved inside someone else's transaction; HandleState turns the one way to deadlock
 // that queue, the outer handle awaited inside a transaction, into an error.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { describeError } from '../core/errors.ts';
@@ -13,6 +14,7 @@ import type { CatalogDb, QueryResult } from './db.ts';
 import { CatalogUnavailableError } from './errors.ts';
 import { lockFolder, type FolderLock } from './folder-lock.ts';
 import { HandleState } from './handle.ts';
+import { dropTemplate, seedFromTemplate } from './pglite-template.ts';
 import { transactionHandle, type Connection } from './transaction.ts';
 
 class PgliteDb implements CatalogDb {
@@ -79,8 +81,13 @@ function connectionOf(ptx: Transaction): Connection {
  */
 const START_PARAMS = ['-c', 'shared_buffers=16MB'];
 
+export interface PgliteOpenOptions {
+  /** The user's cache folder for georep: a new catalog is copied from a fresh one kept there. */
+  templateCache?: string;
+}
+
 /** Opens (creating when absent) the PGlite catalog in folder `dir`, locked to this process. */
-export async function openPglite(dir: string): Promise<CatalogDb> {
+export async function openPglite(dir: string, options: PgliteOpenOptions = {}): Promise<CatalogDb> {
   const folder = path.resolve(dir);
   try {
     await mkdir(path.dirname(folder), { recursive: true });
@@ -91,7 +98,19 @@ export async function openPglite(dir: string): Promise<CatalogDb> {
   }
   const lock = await lockFolder(folder);
   try {
-    const pglite = await PGlite.create(folder, { startParams: [...PGlite.defaultStartParams, ...START_PARAMS] });
+    const startParams = [...PGlite.defaultStartParams, ...START_PARAMS];
+    const seededFrom = options.templateCache === undefined ? undefined : await seedFromTemplate(folder, options.templateCache, startParams);
+    const create = (): Promise<PGlite> => PGlite.create(folder, { startParams });
+    let pglite: PGlite;
+    try {
+      pglite = await create();
+    } catch (err) {
+      if (seededFrom === undefined) throw err;
+      // A copy that does not open (a damaged template) is no catalog yet: start over with initdb.
+      await rm(folder, { recursive: true, force: true });
+      await dropTemplate(seededFrom);
+      pglite = await create();
+    }
     return new PgliteDb(pglite, lock, folder);
   } catch (err) {
     await lock.release();

@@ -1,13 +1,14 @@
 // Opening the catalog for a command: a shared PostgreSQL when GEOREP_CATALOG_URL names one, else the
 // embedded PGlite folder under the georep home. The schema is migrated on every open (cheap when
 // current; a newer catalog is refused). Commands close the handle in a finally, or use withCatalog().
-// PGlite's first open of a new folder runs initdb and takes seconds; later opens well under one.
+// PGlite's first open of a new folder copies a fresh catalog from the user's cache (made there by
+// initdb, seconds, once per PGlite version); later opens take well under a second.
 import type { CatalogDb } from '../catalog/db.ts';
 import { migrate } from '../catalog/migrate.ts';
 import { openCatalog } from '../catalog/open.ts';
 import { redactUrl } from '../catalog/redact.ts';
 import type { CliContext } from './context.ts';
-import { georepHome } from './home.ts';
+import { georepHome, userCacheDir } from './home.ts';
 
 type CatalogContext = Pick<CliContext, 'env' | 'logger'>;
 
@@ -20,7 +21,7 @@ export function catalogLocation(ctx: Pick<CliContext, 'env'>): string {
 /** Opens and migrates the catalog; the caller closes it. */
 export async function openCatalogFor(ctx: CatalogContext): Promise<CatalogDb> {
   const url = ctx.env.GEOREP_CATALOG_URL;
-  const db = await openCatalog({ home: georepHome(ctx.env), ...(url ? { url } : {}) });
+  const db = await openCatalog({ home: georepHome(ctx.env), templateCache: userCacheDir(ctx.env), ...(url ? { url } : {}) });
   try {
     const { applied, version } = await migrate(db);
     ctx.logger.debug({ catalog: catalogLocation(ctx), kind: db.kind, applied, version }, 'catalog open');

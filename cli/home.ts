@@ -15,3 +15,12 @@ export function spillDir(env: Record<string, string | undefined>): string {
 export function changeCacheDir(env: Record<string, string | undefined>): string {
   return path.join(georepHome(env), 'cache', 'files');
 }
+
+/**
+ * The user's cache folder for georep, shared by every home: `$XDG_CACHE_HOME/georep`, else
+ * `~/.cache/georep`. It holds only what can be made again (a fresh embedded catalog to copy).
+ */
+export function userCacheDir(env: Record<string, string | undefined>): string {
+  const base = env.XDG_CACHE_HOME !== undefined && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(env.HOME ?? os.homedir(), '.cache');
+  return path.join(base, 'georep');
+}
