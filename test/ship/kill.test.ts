@@ -1,12 +1,15 @@
 // The replicator SIGKILLed mid-run, as a child process (`node bin/georep.js snapshot --to`), on
 // four partner sites: a file:// folder (a) and a bucket on each of the run's three Ceph RGW
-// gateways (b, c, d). The catalog: PGlite for the 20 random kills, PostgreSQL for 5 more (each kill
-// costs a process start, ~2-4 s here; 20 on each would double the file's time for no new path:
-// the kill points are in the replicator, and both catalogs run the same queries, which the catalog
-// suite runs on both).
-//  - 20 kills at seeded random points, each run continuing from what the previous one left; after
-//    every kill each site is audited on its own: no snapshot is visible there whose objects are
-//    not all there. Then a run to completion and `georep ship`; every site restores the source.
+// gateways (b, c, d). The catalog: PGlite for 12 random kills, PostgreSQL for 4 more (each kill
+// costs a process start, ~2-4 s here, and this file is the suite's longest; more on each would
+// add time for no new path: the kill points are in the replicator, and both catalogs run the same
+// queries, which the catalog suite runs on both).
+//  - Kills at seeded random points, each run continuing from what the previous one left: every
+//    sixth run while it starts (taking the staging lock, recovering what the last kill left), the
+//    others at a random point after their first write to staging, so none is spent on a process
+//    that has done nothing (timed from the start, 5-7 of 20 were). After every kill each site is
+//    audited on its own: no snapshot is visible there whose objects are not all there. Then a run
+//    to completion and `georep ship`; every site restores the source.
 //  - A run killed while packing, then one killed while shipping: the next run reuses the packs in
 //    staging (no index object named them yet) and uploads only what a site lacks.
 // Set GEOREP_KILL_SEED to replay a sequence of kill points.
@@ -150,8 +153,8 @@ async function restoresSource(setup: Setup, site: string, source: string): Promi
 }
 
 const RUNS: [CatalogKind, number][] = [
-  ['pglite', 20],
-  ['postgres', 5],
+  ['pglite', 12],
+  ['postgres', 4],
 ];
 
 describe.each(RUNS)('replicator killed with SIGKILL, catalog on %s', (catalog, KILLS) => {
@@ -172,8 +175,8 @@ describe.each(RUNS)('replicator killed with SIGKILL, catalog on %s', (catalog, K
     const phases: Record<string, number> = {};
     let recovered = 0;
     let landed = 0;
-    // Kill points spread over the part of a run that writes: from a little before its first write
-    // to staging (measured on the runs so far) to its end (measured on runs that were not killed).
+    // How long a run takes to its first write to staging, and from there to its end (measured on
+    // the runs so far, and on runs that were not killed).
     let startupMs = 1500;
     let workMs = 2000;
     const log: string[] = [];
@@ -184,18 +187,28 @@ describe.each(RUNS)('replicator killed with SIGKILL, catalog on %s', (catalog, K
       if (step >= KILLS + 12) throw new Error(`only ${landed} of ${step} runs were killed (seed ${SEED}):\n${log.join('\n')}`);
       if (step > 0) await grow(source, step);
       const stagingBefore = await setup.staging();
-      const delay = Math.round(0.9 * startupMs + random() * workMs);
+      const starting = step % 6 === 5;
       const run = spawnGeorep(['snapshot', source, '--to', TO, '--json'], setup.env);
-      const firstWrite = await watch(run, delay, async () => {
+      const wrote = async (): Promise<boolean> => {
         const now = await setup.staging();
         return now.manifests > stagingBefore.manifests || [...now.packs].some((p) => !stagingBefore.packs.has(p));
-      });
+      };
+      let delay: number;
+      let firstWrite: number | undefined;
+      if (starting) {
+        delay = Math.round(random() * startupMs);
+        firstWrite = await watch(run, delay, wrote);
+      } else {
+        // Timed from the first write (or from the start, if none comes in a long while).
+        firstWrite = await watch(run, 3 * startupMs + 10_000, wrote, true);
+        // Squared: packing is the short first part of the work, and would seldom be hit.
+        delay = Math.round((firstWrite ?? 3 * startupMs + 10_000) + random() ** 2 * workMs);
+        await watch(run, delay - (firstWrite ?? delay), async () => false);
+      }
       const killed = run.kill();
       const r: ChildRun = await run.done;
       recovered += recoveredPacks(r.stderr);
-      // The first write seen tells when work starts; a kill before any write, that it starts later.
       if (firstWrite !== undefined) startupMs = firstWrite;
-      else if (killed) startupMs = Math.max(startupMs, delay);
       const auditStart = performance.now();
       const sitesAfter = await auditAll(`after run ${step} (killed at ${delay} ms: ${killed}; seed ${SEED})`);
       auditMs += performance.now() - auditStart;
@@ -323,14 +336,20 @@ function phaseOf(
   return 'starting (nothing written yet)';
 }
 
-/** Waits `ms` or until the run ends; returns when `wrote` first held (ms after the start), if it did. */
-async function watch(run: Running, ms: number, wrote: () => Promise<boolean>): Promise<number | undefined> {
+/**
+ * Waits `ms` or until the run ends (or, with `untilWrote`, until `wrote` holds); returns when
+ * `wrote` first held (ms after the start), if it did.
+ */
+async function watch(run: Running, ms: number, wrote: () => Promise<boolean>, untilWrote = false): Promise<number | undefined> {
   const start = performance.now();
   let ended = false;
   void run.done.then(() => (ended = true));
   let first: number | undefined;
   while (!ended && performance.now() - start < ms) {
-    if (first === undefined && (await wrote())) first = performance.now() - start;
+    if (first === undefined && (await wrote())) {
+      first = performance.now() - start;
+      if (untilWrote) break;
+    }
     await sleep(Math.min(15, Math.max(0, ms - (performance.now() - start))));
   }
   return first;
