@@ -74,22 +74,35 @@ export function decodeTree(bytes: Buffer, objectName: string): Tree {
     if (order === 0) throw json.fail(`node ${i} ${describeName(nodes[i]!.name)}: a second node of that name`);
     if (order > 0) throw json.fail(`node ${i} ${describeName(nodes[i]!.name)}: nodes are not sorted by name`);
   }
-  const tree = { nodes };
-  // Every field is checked above; what remains is spelling (key order, spaces, number forms).
-  if (!encodeTree(tree).equals(bytes)) throw json.fail('is not in canonical form');
-  return tree;
+  // Every field is checked above (sorted, unique, each node valid): what remains is spelling (key
+  // order, spaces, number forms), so the nodes are encoded as they are, not through encodeTree's
+  // copy, sort and second round of checks (a restore decodes every tree of the snapshot).
+  const canonical = Buffer.from(`{"nodes":[${nodes.map(encodeNode).join(',')}]}`, 'utf8');
+  if (!canonical.equals(bytes)) throw json.fail('is not in canonical form');
+  return { nodes };
 }
+
+/** The fields a node of each type holds, without and with hard-link fields. */
+const NODE_FIELDS = new Map(
+  NODE_TYPES.map((type) => {
+    const plain = [...COMMON_FIELDS, ...TYPE_FIELDS[type]];
+    return [type, { plain, linked: [...plain, ...LINK_FIELDS] }] as const;
+  }),
+);
 
 function decodeNode(json: JsonReader, value: unknown, i: number): TreeNode {
   const obj = json.object(value, `node ${i}`);
   const name = json.base64(obj.name, `node ${i} name`);
-  const where = `node ${i} ${describeName(name)}`;
+  // Only a message needs the name spelled out: made on failure, not for every node read.
+  const where = (): string => `node ${i} ${describeName(name)}`;
   const type = obj.type as NodeType;
-  if (!NODE_TYPES.includes(type)) throw json.fail(`${where}: unknown type ${JSON.stringify(obj.type)}`);
+  const kinds = NODE_FIELDS.get(type);
+  if (kinds === undefined) throw json.fail(`${where()}: unknown type ${JSON.stringify(obj.type)}`);
   const linked = Object.hasOwn(obj, 'inode') || Object.hasOwn(obj, 'links');
-  json.record(obj, [...COMMON_FIELDS, ...TYPE_FIELDS[type], ...(linked ? LINK_FIELDS : [])], where);
+  const fields = linked ? kinds.linked : kinds.plain;
+  if (!hasExactly(obj, fields)) json.record(obj, fields, where());
   if (typeof obj.mtimeNs !== 'string' || obj.mtimeNs.length > 20 || !DECIMAL.test(obj.mtimeNs)) {
-    throw json.fail(`${where}: mtimeNs must be a decimal string`);
+    throw json.fail(`${where()}: mtimeNs must be a decimal string`);
   }
   const node: TreeNode = {
     name,
@@ -104,15 +117,21 @@ function decodeNode(json: JsonReader, value: unknown, i: number): TreeNode {
     node.content = obj.content as Hex64[]; // checked by nodeProblem()
   }
   if (type === 'dir') node.subtree = obj.subtree as Hex64;
-  if (type === 'symlink') node.target = json.base64(obj.target, `${where} target`);
+  if (type === 'symlink') node.target = json.base64(obj.target, `${where()} target`);
   if (type === 'char' || type === 'block') node.rdev = num(obj.rdev);
   if (linked) {
     node.inode = num(obj.inode);
     node.links = num(obj.links);
   }
   const problem = nodeProblem(node);
-  if (problem !== undefined) throw json.fail(`${where}: ${problem}`);
+  if (problem !== undefined) throw json.fail(`${where()}: ${problem}`);
   return node;
+}
+
+/** True when `obj` has each of `fields` and nothing else (JsonReader.record says which is not). */
+function hasExactly(obj: Record<string, unknown>, fields: readonly string[]): boolean {
+  const keys = Object.keys(obj);
+  return keys.length === fields.length && keys.every((k) => fields.includes(k));
 }
 
 // A JSON value where a number belongs; nodeProblem() refuses NaN along with every other misfit.

@@ -1,8 +1,10 @@
 // A restore plans and restores in batches of a bounded number of entries, in tree order
-// (verifier/restore/plan.ts), so its memory does not grow with the files. Here batches of 40
+// (verifier/restore/plan.ts), so its memory does not grow with the files; the next batch is
+// planned while one is restored, and batches grow from a small first one. Here batches of 40
 // entries cut a tree of ~330 into nine, and everything that spans batches still holds: a hard link
 // whose first path was in an earlier batch, a damaged pack whose files are in two batches, the
-// overwrite rules, folder metadata set after the last batch, and the progress total.
+// overwrite rules, folder metadata set after the last batch, the progress total, and a damaged
+// tree met while a batch is being restored.
 import { createHash, randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, utimes, chmod, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +19,7 @@ import { loadMasterIndex } from '../../repository/load-index.ts';
 import { Repository } from '../../repository/repository.ts';
 import type { Hex64, PackEntry, Tree } from '../../repository/types.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
-import { findNode } from '../../verifier/restore/plan.ts';
+import { findNode, planRestore, type RestoreBatch } from '../../verifier/restore/plan.ts';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from '../../verifier/restore/restore.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -214,6 +216,74 @@ describe('restore in batches', () => {
       for (const rel of [...damaged, 'd10/link']) await expect(lstat(path.join(target, rel)), rel).rejects.toThrow(/ENOENT/);
       expect(result.files).toBe(expected.size - 3);
       await expectExact(target, new Set([...damaged, 'd10/link']));
+    } finally {
+      await writeFile(packFile, original);
+    }
+  });
+
+  it('plans batches that grow from the first size to the maxima, the next while one is handed over', async () => {
+    const reader = new BlobReader(repo, index);
+    const sizes: number[] = [];
+    const uses: number[] = [];
+    let handedOver = 0;
+    await planRestore(reader, index, { tree }, {
+      target: { fresh: true, blocked: false },
+      maxEntries: 80,
+      maxBlobUses: 1_000_000,
+      firstEntries: 10,
+      onBatch: (batch: RestoreBatch) => {
+        sizes.push(batch.dirs.length + batch.files.length + batch.symlinks.length + batch.specials.length);
+        handedOver++;
+        return Promise.resolve();
+      },
+    });
+    const total = FOLDERS + expected.size + 1;
+    expect(sizes.slice(0, 4)).toEqual([10, 20, 40, 80]);
+    expect(sizes.slice(4, -1).every((n) => n === 80)).toBe(true);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(handedOver).toBe(sizes.length);
+
+    // Blob uses grow in proportion: a first batch of 10 entries may hold 4 of 32 uses.
+    await planRestore(reader, index, { tree }, {
+      target: { fresh: true, blocked: false },
+      maxEntries: 80,
+      maxBlobUses: 32,
+      firstEntries: 10,
+      onBatch: (batch: RestoreBatch) => {
+        uses.push(batch.packs.reduce((n, p) => n + p.blobs.reduce((m, b) => m + b.uses.length, 0), 0));
+        return Promise.resolve();
+      },
+    });
+    expect(uses.slice(0, 4)).toEqual([4, 8, 16, 32]);
+  });
+
+  it('a damaged tree met while a batch is restored stops the restore once that batch is done', async () => {
+    const reader = new BlobReader(repo, index);
+    const d09 = await findNode(reader, tree, 'd09');
+    const location = index.lookup(d09!.subtree!)!;
+    const packFile = path.join(dir, 'site', 'data', location.pack.slice(0, 2), location.pack);
+    const original = await readFile(packFile);
+    const copy = Buffer.from(original);
+    copy[location.entry.offset + (location.entry.storedLength >> 1)]! ^= 0x01;
+    await writeFile(packFile, copy);
+    try {
+      const target = path.join(dir, 'damaged-tree');
+      await expect(restore(target)).rejects.toThrow(location.pack);
+      // What the rejection left is final and whole: the batches handed over before the one d09 is
+      // in (entries 0-199 of 40 a batch: d00-d06 and d07 in part), and nothing of that one.
+      const present = async (): Promise<string[]> => {
+        const found: string[] = [];
+        for (const rel of expected.keys()) if (await stat(path.join(target, rel)).then(() => true, () => false)) found.push(rel);
+        return found;
+      };
+      const after = await present();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await present()).toEqual(after);
+      const early = [...expected.keys()].filter((rel) => rel < 'd07/' && !rel.endsWith('link'));
+      expect(early).toHaveLength(7 * PER_FOLDER);
+      for (const rel of early) expect(after).toContain(rel);
+      expect(after.some((rel) => rel >= 'd08/')).toBe(false);
+      for (const rel of after) expect(sha(await readFile(path.join(target, rel))), rel).toBe(expected.get(rel));
     } finally {
       await writeFile(packFile, original);
     }

@@ -1,7 +1,7 @@
 // Turns a snapshot's trees into restore batches, in tree order: which folders, files, links and
 // special files go where under the target, and which blobs of which packs fill which file ranges.
-// A batch holds a bounded number of entries and blob uses, and is restored and let go before the
-// next is planned, so a restore's memory does not grow with the snapshot's files. Names come from
+// A batch holds a bounded number of entries and blob uses; the next one is planned while it is
+// restored, and no further, so a restore's memory does not grow with the snapshot's files. Names come from
 // trees that were authenticated and validated (repository/tree.ts), and are checked once more
 // here, because a path that leaves the target is the one mistake a restore must never make.
 import { UsageError } from '../../core/errors.ts';
@@ -75,7 +75,15 @@ export interface PlanOptions {
   maxEntries: number;
   /** ...or this many blob uses (a file's chunks), whichever comes first; a file is never split. */
   maxBlobUses: number;
-  /** Restores a batch; the walk waits for it, then plans the next. */
+  /**
+   * The first batch's entries at most (and its blob uses in proportion); each next batch may hold
+   * twice as many as the one before, up to the maxima.
+   */
+  firstEntries?: number;
+  /**
+   * Takes a batch over; the walk waits for it before it plans the next. The restore returns once
+   * the batch is under way (and the one before it is done), so the next is planned meanwhile.
+   */
   onBatch(batch: RestoreBatch): Promise<void>;
 }
 
@@ -115,6 +123,8 @@ export async function planRestore(reader: BlobReader, index: BlobLocator, root: 
   let packs: Map<Hex64, Map<Hex64, { entry: PackEntry; uses: BlobUse[] }>>;
   let entries: number;
   let uses: number;
+  let maxEntries = Math.max(1, Math.min(options.firstEntries ?? options.maxEntries, options.maxEntries));
+  const maxUses = (): number => Math.max(1, Math.ceil((options.maxBlobUses * maxEntries) / options.maxEntries));
   const start = (): void => {
     batch = { dirs: [], files: [], symlinks: [], specials: [], packs: [] };
     packs = new Map();
@@ -129,12 +139,13 @@ export async function planRestore(reader: BlobReader, index: BlobLocator, root: 
     }
     const full = batch;
     start();
+    maxEntries = Math.min(maxEntries * 2, options.maxEntries);
     await options.onBatch(full);
   };
   /** Counts an entry and hands the batch over when it is full. */
   const added = async (): Promise<void> => {
     entries++;
-    if (entries >= options.maxEntries || uses >= options.maxBlobUses) await flush();
+    if (entries >= maxEntries || uses >= maxUses()) await flush();
   };
 
   const addFile = (rel: Buffer, node: TreeNode, parent: FolderState): void => {

@@ -64,6 +64,8 @@ export interface RestoreOptions {
   batchEntries?: number;
   /** Blob uses (file chunks) a batch holds at most. */
   batchBlobUses?: number;
+  /** Entries of the first batch at most; each next batch may hold twice as many, up to batchEntries. */
+  firstBatchEntries?: number;
 }
 
 export interface RestoreProblem {
@@ -96,16 +98,20 @@ const MAX_SPAN_BLOBS = 2048;
 const MAX_GAP = 1024 * 1024;
 /**
  * Entries of a batch. Planned state is ~1.1-1.7 KiB of heap per file (path, node, blob uses, the
- * per-file sets below), so a batch is ~20-28 MiB at most (main heap in use: 25 MiB restoring tiny
- * files), about what a whole 20,000-file restore held when it fit the 256 MiB target. Fewer costs
- * time: at each batch's end the writers wait while its links and metadata are done and the next
- * batch is planned, and a pack's spans are cut at the batch's end (8,192 held 200,000 tiny files
- * ~15 MiB lower but took ~10% more CPU). 16,384 is also a pack's most blobs (snapshot pipeline),
- * so a batch of tiny files takes about one pack of them, fetched in whole spans as before.
+ * per-file sets below), so a batch is ~10-14 MiB at most, and two are held: the one restored and
+ * the next, planned meanwhile. Restoring 200,000 tiny files, two batches of 16,384 peaked ~45 MiB
+ * higher than one at a time did; two of 8,192 peak a little lower (233-240 MiB against 238-257)
+ * and take ~15% less time. Fewer costs time: at each batch's end the writers wait while its links
+ * and metadata are done, and a pack's spans are cut at the batch's end.
  */
-const BATCH_ENTRIES = 16_384;
+const BATCH_ENTRIES = 8192;
 /** Blob uses of a batch: large files of many chunks count by their chunks (a file is never split). */
-const BATCH_BLOB_USES = 65_536;
+const BATCH_BLOB_USES = 32_768;
+/**
+ * The first batch, planned in a few ms, so the writers start on it while later batches grow to
+ * the maxima: a first batch of 16,384 small files kept them waiting ~0.6 s for its plan.
+ */
+const FIRST_BATCH_ENTRIES = 512;
 
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
   const { reader, index, overwrite } = options;
@@ -128,19 +134,27 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const run = new RestoreRun(target, overwrite, options, total);
 
   const pool = new WritePool(reader.repositoryKey);
+  // The batch being restored. Batches are restored one after the other (a batch may need folders
+  // and first hard-link paths of the one before it) while the next one is planned beside it: the
+  // main thread is mostly idle while the writers work, and they waited for each plan before.
+  let restoring: Promise<void> = Promise.resolve();
   try {
     await planRestore(reader, index, root, {
       target: { fresh: freshTarget, blocked: false },
       maxEntries: options.batchEntries ?? BATCH_ENTRIES,
       maxBlobUses: options.batchBlobUses ?? BATCH_BLOB_USES,
+      firstEntries: options.firstBatchEntries ?? FIRST_BATCH_ENTRIES,
       onBatch: async (batch) => {
-        // Reading the trees and the index left garbage (decoded JSON, blob buffers) that the
-        // main thread, which makes few objects while the batch is restored, would hold through it.
-        collectNow();
-        await run.restoreBatch(pool, batch);
+        await restoring;
+        restoring = run.restoreBatch(pool, batch);
+        // Awaited before the next batch or after the plan; a failure stops the plan there.
+        restoring.catch(() => undefined);
       },
     });
+    await restoring;
   } finally {
+    // A plan that failed (a damaged tree) may leave a batch in flight, which needs the writers.
+    await restoring.catch(() => undefined);
     await pool.close();
   }
   return run.finish();
@@ -193,9 +207,9 @@ class RestoreRun {
     try {
       await this.restoreCurrent(pool, batch);
     } finally {
-      // Let go of it before the next is planned: two batches at once would double the peak. And
-      // collect its garbage (span messages, paths, sets) now: left to V8, the next batch was
-      // planned on top of it (200,000 tiny files: main heap 55 -> 38 MiB, peak RSS 252 -> 207).
+      // Let go of it before the next starts (with the one after it planned meanwhile, a third
+      // would be held), and collect its garbage (span messages, paths, sets) now: left to V8,
+      // restoring 200,000 tiny files peaked at ~360 MiB instead of ~240.
       this.forget();
       collectNow();
     }
