@@ -87,3 +87,31 @@ it('checks two default-size packs at once', { timeout: 60_000 }, async () => {
   expect(site.paired).toBeGreaterThanOrEqual(packCount - 1);
   expect(site.alone).toBeLessThanOrEqual(1);
 });
+
+it('a damaged tree pack is one finding, the packs check\'s, not a second from the tree walk', { timeout: 60_000 }, async () => {
+  const plain = new FileSite(path.join(dir, 'site'));
+  const packs: { key: string; size: number }[] = [];
+  for await (const info of plain.list('data/')) packs.push({ key: info.key, size: info.size });
+  // The tree pack is the small one: one tree beside ~16 MiB data packs.
+  const treePack = packs.reduce((a, b) => (b.size < a.size ? b : a));
+  const original = await plain.get(treePack.key);
+  const damaged = Buffer.from(original);
+  damaged[damaged.length >> 1]! ^= 0x04;
+  await plain.put(treePack.key, damaged);
+  try {
+    const scrub = await scrubSite({
+      name: 'a',
+      site: plain,
+      level: 'deep',
+      expected: { packs: new Map(), snapshots: new Set() },
+      deep: { from: repo },
+    });
+    const found = scrub.findings.filter((f) => f.kind !== 'unexpected');
+    expect(found.map((f) => [f.kind, f.key])).toEqual([['corrupt', treePack.key]]);
+    // Reported by the packs' check (its name no longer matches its bytes), not by the walk's read.
+    expect(found[0]!.detail).toMatch(/do not match its name/);
+    expect(scrub.notes.join('\n')).toMatch(/walked 1 snapshots: 0 trees read/);
+  } finally {
+    await plain.put(treePack.key, original);
+  }
+});
