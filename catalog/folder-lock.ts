@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { describeError } from '../core/errors.ts';
+import { processAlive } from '../core/process-alive.ts';
 import { CatalogUnavailableError } from './errors.ts';
 
 export interface FolderLock {
@@ -45,12 +46,7 @@ function isAlive(holder: Holder, file: string): boolean {
   if (holder.host !== os.hostname()) return true;
   // Our own pid, yet not held here: a previous life of this process (pid 1 in a container).
   if (holder.pid === process.pid) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (err) {
-    return errCode(err) === 'EPERM';
-  }
+  return processAlive(holder.pid);
 }
 
 async function tryCreate(file: string, content: string): Promise<boolean> {

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { processAlive } from '../core/process-alive.ts';
 
 let version: string | undefined;
 
@@ -48,16 +49,6 @@ export function templateFolder(cacheDir: string): string {
 /** This host's name as it stands in a folder name. */
 const HOST = os.hostname().replace(/[^\w.-]/g, '_');
 
-/** Whether process `pid` of this host still runs (EPERM: it runs, as someone else). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes what makers that died on this host left in `cacheDir` (a folder per kill, ~39 MiB).
  * A maker's folder names its host and pid; another host's (a home shared over NFS) is never
@@ -68,7 +59,7 @@ async function removeAbandoned(cacheDir: string): Promise<void> {
     const m = /^pglite-.*\.making-(.+)-(\d+)-[0-9a-f]{8}$/.exec(name);
     if (m === null || m[1] !== HOST) continue;
     const pid = Number(m[2]);
-    if (pid !== process.pid && !running(pid)) await rm(path.join(cacheDir, name), { recursive: true, force: true });
+    if (pid !== process.pid && !processAlive(pid)) await rm(path.join(cacheDir, name), { recursive: true, force: true });
   }
 }
 

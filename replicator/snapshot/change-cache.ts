@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from '../../core/process-alive.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { sameFacts, type FileFacts } from './cache-record.ts';
 import { CacheReader } from './cache-reader.ts';
@@ -93,16 +94,7 @@ async function removeStale(dir: string, prefix: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const entry of names) {
     const pid = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(entry.startsWith(prefix) ? entry.slice(prefix.length) : '')?.[1];
-    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
     await rm(path.join(dir, entry), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
   }
 }

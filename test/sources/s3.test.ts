@@ -25,6 +25,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSite, openSourceBucket } from '../../cli/wiring.ts';
 import { systemClock } from '../../core/clock.ts';
+import { eachLimited } from '../../core/each-limited.ts';
 import { silentLogger } from '../../core/log.ts';
 import { BlobReader } from '../../repository/blob-reader.ts';
 import { loadMasterIndex } from '../../repository/load-index.ts';
@@ -96,13 +97,6 @@ function fixture(): Put[] {
     { Key: 'drill/big.bin', Body: randomBytes(3 * 1024 * 1024) },
   );
   return objects;
-}
-
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }
 
 async function listAll(bucket: string, prefix: string): Promise<Map<string, { size: number; etag: string }>> {

@@ -5,6 +5,7 @@
 // metadata; after the last batch, the folders' metadata, deepest first. A damaged pack fails only
 // the files that need it; those files are removed, never left half-written.
 import { link, lchown, lutimes, mkdir, readdir, realpath, symlink } from 'node:fs/promises';
+import { eachLimited } from '../../core/each-limited.ts';
 import { GeorepError, describeError } from '../../core/errors.ts';
 import { collectNow } from '../../core/gc.ts';
 import type { BlobReader, FetchedSpan } from '../../repository/blob-reader.ts';
@@ -519,14 +520,6 @@ function withCode(f: { code: string; message: string }): Error {
 
 /** File system operations in flight at once in the per-file phases. */
 const FS_PARALLEL = 32;
-
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
 
 /** Cuts a pack's needed blobs into spans fetched with one ranged read each. */
 function spans(work: PackWork): PackWork['blobs'][] {
