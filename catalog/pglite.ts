@@ -114,6 +114,15 @@ export async function openPglite(dir: string, options: PgliteOpenOptions = {}): 
     return new PgliteDb(pglite, lock, folder);
   } catch (err) {
     await lock.release();
-    throw new CatalogUnavailableError(`cannot open the catalog ${folder}: ${describeError(err)}`, { cause: err });
+    // PGlite writes through the OS without fsync (its start parameters include -F, and its file
+    // layer has no fsync to call): a process killed at any point leaves a catalog that opens, but
+    // an OS crash or power loss may not. The data does not depend on it.
+    throw new CatalogUnavailableError(`cannot open the catalog ${folder}: ${describeError(err)}`, {
+      cause: err,
+      hint:
+        `its files may be damaged (the embedded catalog does not survive an OS crash or power loss for sure); ` +
+        `the sites do not depend on it: move ${folder} aside and run \`georep catalog rebuild --from-site <url>\` ` +
+        'for each site to record their repositories again (docs/DEPLOY.md, "Backing up the catalog")',
+    });
   }
 }

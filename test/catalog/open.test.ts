@@ -160,6 +160,23 @@ describe('the embedded catalog folder', () => {
     await again.close();
   });
 
+  it('that does not open (damaged files) is left as it is, with a hint to move it aside and rebuild', async () => {
+    const root = await home();
+    const dir = path.join(root, 'catalog');
+    const templateCache = path.join(root, 'cache');
+    const db = await openPglite(dir, { templateCache });
+    await db.close();
+    const control = path.join(dir, 'global', 'pg_control');
+    const damaged = Buffer.alloc((await stat(control)).size, 0x55);
+    await writeFile(control, damaged);
+    const err = await openPglite(dir, { templateCache }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CATALOG_UNAVAILABLE', message: expect.stringContaining(dir) as unknown });
+    expect((err as { hint?: string }).hint).toMatch(/move .*catalog aside and run `georep catalog rebuild --from-site <url>`/);
+    // Nothing was removed or made anew in its place, and the folder is free for the next try.
+    expect(await readFile(control)).toEqual(damaged);
+    await expect(stat(`${dir}.lock`)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('is taken over from a process that died holding it', async () => {
     const dir = path.join(await home(), 'catalog');
     const dead = await runNode('console.log(process.pid)');
