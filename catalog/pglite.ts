@@ -76,10 +76,13 @@ function connectionOf(ptx: Transaction): Connection {
  * PostgreSQL's default 128 MiB of shared buffers live in PGlite's WebAssembly memory, where
  * every page once touched stays resident for the life of the process: ~120 MiB of a verify's
  * peak (issue 3: 256 MiB). The catalog is a few MiB of small tables, and pages not in shared
- * buffers are read from the folder's files through the OS page cache, so 16 MiB costs nothing
- * measurable: opening the bench's catalog and running a query peaks at 143 MiB instead of 261.
+ * buffers are read from the folder's files through the OS page cache, so a few MiB cost nothing
+ * measurable. Opening the bench's catalog and counting every table's rows peaked at 261 MiB with
+ * 128 MiB, 143-146 with 16 MiB and 130-133 with 4, 2 or 1 MiB; with 4 MiB the bench's deep
+ * verify peaks at 223-230 MiB instead of 237-240 and `catalog rebuild` at 203 instead of 214,
+ * in the same time.
  */
-const START_PARAMS = ['-c', 'shared_buffers=16MB'];
+const START_PARAMS = ['-c', 'shared_buffers=4MB'];
 
 export interface PgliteOpenOptions {
   /** The user's cache folder for georep: a new catalog is copied from a fresh one kept there. */
