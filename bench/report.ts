@@ -57,6 +57,8 @@ export interface Results {
   targets?: { ratioOk: boolean; aimOk: boolean; rssOk: boolean; maxRssMiB: number };
   /** Three local Ceph RGW sites against one, and restic's ways to three repositories. */
   fanout?: FanoutResult;
+  /** What may have skewed the figures (a work folder removed just before). */
+  notes?: string[];
 }
 
 export function toolJson(t: ToolResult): ToolJson {

@@ -2,7 +2,7 @@
 // Generates (or reuses) the dataset, runs both tools through the same steps, prints a table and
 // writes bench/results/<date>-<host>.json and bench/results/latest.json.
 import { readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,15 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const projectRoot = path.dirname(benchDir);
 const workRoot = path.join(benchDir, 'work');
 const resultsDir = path.join(benchDir, 'results');
+const removedStamp = path.join(benchDir, '.work-removed');
+/**
+ * How long after a work folder's removal a run's file creation may still pay for it: ext4 without
+ * a journal does not reuse an inode freed less than a minute ago (five more while its inode table
+ * block is unwritten), and searches past each one for every file it creates (fs/ext4/ialloc.c,
+ * recently_deleted). A run started right after another took 7.98 s for georep's restore
+ * against 5.14 s.
+ */
+const QUIET_S = 6 * 60;
 
 const runStarted = process.hrtime.bigint();
 const log = (s: string): void => console.error(`[${secondsSince(runStarted).toFixed(1).padStart(6)} s] ${s}`);
@@ -82,7 +91,15 @@ const ctxFor = (tool: string): SessionContext => ({
   log,
 });
 
-await rm(workRoot, { recursive: true, force: true });
+const removedBefore = await secondsSinceWorkRemoved();
+// A folder left by --keep or a crash is removed now: its deletes count from now.
+const removedAgo = (await removeWork()) ? 0 : removedBefore;
+const quietNote =
+  removedAgo !== undefined && removedAgo < QUIET_S
+    ? `a work folder was removed ${Math.round(removedAgo)} s before the steps: on ext4 without a journal, files ` +
+      'created in the next minutes (the restores) cost more, as the kernel searches past recently freed inodes'
+    : undefined;
+if (quietNote !== undefined) log(`note: ${quietNote}`);
 const results: Partial<Record<'restic' | 'georep', ToolResult>> = {};
 if (args.only === undefined || args.only === 'restic') {
   const dir = path.join(workRoot, 'restic');
@@ -124,7 +141,7 @@ if (args.only === 'fanout' || (args.only === undefined && !args.noFanout)) {
   });
   if (!args.keep) await rm(dir, { recursive: true, force: true });
 }
-if (!args.keep) await rm(workRoot, { recursive: true, force: true });
+if (!args.keep) await removeWork();
 
 const restic = results.restic && toolJson(results.restic);
 const georep = results.georep && toolJson(results.georep);
@@ -142,6 +159,7 @@ const res: Results = {
 const t = targets(georep, wallRatio);
 if (t) res.targets = t;
 if (fanout) res.fanout = fanout;
+if (quietNote !== undefined) res.notes = [quietNote];
 
 console.log(
   `\nrestic ${restic?.version ?? '-'}, georep ${georep?.version ?? '-'}; dataset ${profile.name} ` +
@@ -161,6 +179,27 @@ console.log(`\nresults: bench/results/${name} (and latest.json); total ${seconds
 // A restore that differs from what was backed up is a failure of the run, whichever tool did it.
 const mismatch = [restic, georep].some((x) => x?.restoreCheck && !x.restoreCheck.ok);
 process.exitCode = mismatch ? 1 : 0;
+
+/**
+ * Removes the work folder, noting when (bench/.work-removed) if there was one: the next run's
+ * figures depend on it (see QUIET_S). True if there was one.
+ */
+async function removeWork(): Promise<boolean> {
+  const existed = await stat(workRoot).then(
+    () => true,
+    () => false,
+  );
+  await rm(workRoot, { recursive: true, force: true });
+  if (existed) await writeFile(removedStamp, `${new Date().toISOString()}\n`);
+  return existed;
+}
+
+/** Seconds since a run last removed a work folder, if one did. */
+async function secondsSinceWorkRemoved(): Promise<number | undefined> {
+  const text = await readFile(removedStamp, 'utf8').catch(() => undefined);
+  const at = text === undefined ? Number.NaN : Date.parse(text.trim());
+  return Number.isNaN(at) ? undefined : Math.max(0, (new Date().getTime() - at) / 1000);
+}
 
 /** The kernel's transparent huge pages mode, the bracketed word of its setting ("unknown" off Linux). */
 function thpMode(): string {
