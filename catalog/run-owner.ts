@@ -20,16 +20,3 @@ export function thisProcess(): RunOwner {
   self ??= { host: os.hostname(), pid: process.pid, token: randomBytes(8).toString('hex') };
   return self;
 }
-
-/**
- * Whether a process with this pid exists on this host. EPERM means it exists under another user.
- * A pid reused by an unrelated process reads as alive: the safe side (the run keeps blocking).
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

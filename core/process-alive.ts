@@ -1,6 +1,6 @@
-// Whether a process id belongs to a running process on this host: for files named after the
-// process that made them (locks, half-made caches), removed once it is gone. A pid reused since
-// by another process only delays that removal; nothing is ever removed for a live one.
+// Whether a process id belongs to a running process on this host: for locks, runs and leftovers
+// named after the process that made them. A pid reused since by an unrelated process reads as
+// alive, the safe side: a run keeps blocking, a lock stays held, a leftover is removed later.
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -11,7 +11,8 @@ import { CatalogConflictError } from '../../catalog/errors.ts';
 import { appendAudit } from '../../catalog/queries/audit.ts';
 import { abandonRun, getRun } from '../../catalog/queries/runs.ts';
 import { judgeRun, STALE_MS } from '../../catalog/run-liveness.ts';
-import { pidAlive, thisProcess } from '../../catalog/run-owner.ts';
+import { thisProcess } from '../../catalog/run-owner.ts';
+import { processAlive } from '../../core/process-alive.ts';
 import { UsageError } from '../../core/errors.ts';
 import { auditActor } from '../actor.ts';
 import { withCatalog } from '../catalog-session.ts';
@@ -44,7 +45,7 @@ export function abandonCommand(ctx: CliContext): CommandModule<object, Args> {
           throw new CatalogConflictError(`run #${run.id} is not running: it ended ${run.outcome} at ${run.finishedAt.toISOString()}`);
         }
         const now = await dbNow(db);
-        const verdict = judgeRun(run, { now, self: thisProcess(), pidAlive });
+        const verdict = judgeRun(run, { now, self: thisProcess(), pidAlive: processAlive });
         if (verdict.state === 'live' && !args.force) {
           const why = verdict.why === 'heartbeat' ? `its last heartbeat was at ${verdict.lastSign.toISOString()}` : verdict.why === 'own' ? 'this process runs it' : `process ${run.owner?.pid} is alive on this host`;
           throw new CatalogConflictError(`run #${run.id} (${run.kind}) looks alive: ${why}`, {

@@ -9,7 +9,8 @@ import { listJobs, recentFailedJobs, type Job } from '../../catalog/queries/jobs
 import { dbNow } from '../../catalog/clock.ts';
 import { listUnfinishedRuns, recentAbandonedRuns, type Run } from '../../catalog/queries/runs.ts';
 import { judgeRun } from '../../catalog/run-liveness.ts';
-import { pidAlive, thisProcess } from '../../catalog/run-owner.ts';
+import { thisProcess } from '../../catalog/run-owner.ts';
+import { processAlive } from '../../core/process-alive.ts';
 import { listSites } from '../../catalog/queries/sites.ts';
 import { listSnapshotStates } from '../../catalog/queries/snapshots.ts';
 import { listPending, stagedBytes } from '../../replicator/ship/staging.ts';
@@ -82,7 +83,7 @@ function runStatus(run: Run, now: Date): RunStatus {
     const said = (run.details.abandoned ?? {}) as { why?: string; lastSign?: string };
     return { ...base, state: 'abandoned', lastSign: said.lastSign ?? '-', why: said.why ?? '-' };
   }
-  const v = judgeRun(run, { now, self: thisProcess(), pidAlive });
+  const v = judgeRun(run, { now, self: thisProcess(), pidAlive: processAlive });
   return v.state === 'live'
     ? { ...base, state: 'running', lastSign: v.lastSign.toISOString(), why: LIVE_BY[v.why] }
     : { ...base, state: 'stale', lastSign: v.lastSign.toISOString(), why: v.why };

@@ -6,7 +6,8 @@ import { appendAudit } from '../../catalog/queries/audit.ts';
 import { unfinishedWriterRuns, type OpenRun } from '../../catalog/queries/prune-marks.ts';
 import { abandonRun } from '../../catalog/queries/runs.ts';
 import { judgeRun, STALE_MS } from '../../catalog/run-liveness.ts';
-import { pidAlive, thisProcess, type RunOwner } from '../../catalog/run-owner.ts';
+import { thisProcess, type RunOwner } from '../../catalog/run-owner.ts';
+import { processAlive } from '../../core/process-alive.ts';
 
 /** Who is judging: this process, and how it learns whether a pid on its host is alive. */
 export interface RunJudge {
@@ -14,7 +15,7 @@ export interface RunJudge {
   pidAlive: (pid: number) => boolean;
 }
 
-export const localJudge = (): RunJudge => ({ self: thisProcess(), pidAlive });
+export const localJudge = (): RunJudge => ({ self: thisProcess(), pidAlive: processAlive });
 
 export interface AbandonedRun {
   run: OpenRun;

@@ -17,7 +17,8 @@ import { dbNow } from '../../catalog/clock.ts';
 import { getJob, insertTick, type Job } from '../../catalog/queries/jobs.ts';
 import { listUnfinishedRuns } from '../../catalog/queries/runs.ts';
 import { judgeRun, STALE_MS } from '../../catalog/run-liveness.ts';
-import { pidAlive, thisProcess } from '../../catalog/run-owner.ts';
+import { thisProcess } from '../../catalog/run-owner.ts';
+import { processAlive } from '../../core/process-alive.ts';
 import { openSite } from '../../cli/wiring.ts';
 import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/log.ts';
@@ -128,10 +129,10 @@ describe('georep daemon stopped in the middle of a ship', () => {
     // Its runs (the job's, and its snapshot command's) stay unfinished, owned by the dead process.
     // Live while their heartbeat is fresh; once it is stale, prune takes them for abandoned instead
     // of waiting for them for ever (catalog/run-liveness.ts).
-    const orphans = (await listUnfinishedRuns(db)).filter((r) => r.owner !== null && !pidAlive(r.owner.pid));
+    const orphans = (await listUnfinishedRuns(db)).filter((r) => r.owner !== null && !processAlive(r.owner.pid));
     expect(orphans.map((r) => [r.kind, r.jobId])).toEqual([['snapshot', id], ['snapshot', null]]);
     const dbTime = await dbNow(db);
-    const here = { self: thisProcess(), pidAlive };
+    const here = { self: thisProcess(), pidAlive: processAlive };
     for (const r of orphans) {
       expect(judgeRun(r, { now: dbTime, ...here }).state).toBe('live');
       expect(judgeRun(r, { now: new Date(dbTime.getTime() + STALE_MS), ...here }).state).toBe('abandoned');

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listAudit } from '../../catalog/queries/audit.ts';
 import { getRun, listUnfinishedRuns, type Run } from '../../catalog/queries/runs.ts';
-import { pidAlive } from '../../catalog/run-owner.ts';
+import { processAlive } from '../../core/process-alive.ts';
 import { MIN_GRACE_MS } from '../../replicator/prune/prune.ts';
 import { PruneWorld } from '../fixtures/prune-world.ts';
 import { createDatabase } from '../servers/postgres.ts';
@@ -67,7 +67,7 @@ describe('prune after a writer was SIGKILLed', () => {
     expect(killed.kill()).toBe(true);
     expect((await killed.done).signal).toBe('SIGKILL');
     expect(k.owner).toMatchObject({ host: os.hostname() });
-    expect(pidAlive(k.owner!.pid)).toBe(false);
+    expect(processAlive(k.owner!.pid)).toBe(false);
 
     // L: live, from another home (its own staging), running through both prunes below.
     const home2 = path.join(tmp, 'home2');
