@@ -221,39 +221,28 @@ describe('restore in batches', () => {
     }
   });
 
-  it('plans batches that grow from the first size to the maxima, the next while one is handed over', async () => {
-    const reader = new BlobReader(repo, index);
-    const sizes: number[] = [];
-    const uses: number[] = [];
-    let handedOver = 0;
-    await planRestore(reader, index, { tree }, {
-      target: { fresh: true, blocked: false },
-      maxEntries: 80,
-      maxBlobUses: 1_000_000,
-      firstEntries: 10,
-      onBatch: (batch: RestoreBatch) => {
-        sizes.push(batch.dirs.length + batch.files.length + batch.symlinks.length + batch.specials.length);
-        handedOver++;
-        return Promise.resolve();
-      },
-    });
-    const total = FOLDERS + expected.size + 1;
+  it('plans batches that grow from the first size to the maxima, blob uses in proportion', async () => {
+    /** What `measure` says of each batch planned from a first one of 10 entries up to 80. */
+    const planned = async (maxBlobUses: number, measure: (batch: RestoreBatch) => number): Promise<number[]> => {
+      const seen: number[] = [];
+      await planRestore(new BlobReader(repo, index), index, { tree }, {
+        target: { fresh: true, blocked: false },
+        maxEntries: 80,
+        maxBlobUses,
+        firstEntries: 10,
+        onBatch: (batch) => {
+          seen.push(measure(batch));
+          return Promise.resolve();
+        },
+      });
+      return seen;
+    };
+    const sizes = await planned(1_000_000, (b) => b.dirs.length + b.files.length + b.symlinks.length + b.specials.length);
     expect(sizes.slice(0, 4)).toEqual([10, 20, 40, 80]);
     expect(sizes.slice(4, -1).every((n) => n === 80)).toBe(true);
-    expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
-    expect(handedOver).toBe(sizes.length);
-
-    // Blob uses grow in proportion: a first batch of 10 entries may hold 4 of 32 uses.
-    await planRestore(reader, index, { tree }, {
-      target: { fresh: true, blocked: false },
-      maxEntries: 80,
-      maxBlobUses: 32,
-      firstEntries: 10,
-      onBatch: (batch: RestoreBatch) => {
-        uses.push(batch.packs.reduce((n, p) => n + p.blobs.reduce((m, b) => m + b.uses.length, 0), 0));
-        return Promise.resolve();
-      },
-    });
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(FOLDERS + expected.size + 1);
+    // A first batch of 10 entries may hold 4 of the 32 uses a batch of 80 may.
+    const uses = await planned(32, (b) => b.packs.reduce((n, p) => n + p.blobs.reduce((m, x) => m + x.uses.length, 0), 0));
     expect(uses.slice(0, 4)).toEqual([4, 8, 16, 32]);
   });
 
