@@ -6,6 +6,7 @@
 // (the transaction holds it from BEGIN to COMMIT), so concurrent callers are serialized rather
 // than interleaved inside someone else's transaction; HandleState turns the one way to deadlock
 // that queue, the outer handle awaited inside a transaction, into an error.
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
@@ -100,6 +101,8 @@ export async function openPglite(dir: string, options: PgliteOpenOptions = {}): 
     });
   }
   const lock = await lockFolder(folder);
+  // Only a catalog that was there can be damaged; a new one that fails says why and nothing more.
+  const existed = existsSync(folder);
   try {
     const startParams = [...PGlite.defaultStartParams, ...START_PARAMS];
     const seededFrom = options.templateCache === undefined ? undefined : await seedFromTemplate(folder, options.templateCache, startParams);
@@ -120,7 +123,9 @@ export async function openPglite(dir: string, options: PgliteOpenOptions = {}): 
     // PGlite writes through the OS without fsync (its start parameters include -F, and its file
     // layer has no fsync to call): a process killed at any point leaves a catalog that opens, but
     // an OS crash or power loss may not. The data does not depend on it.
-    throw new CatalogUnavailableError(`cannot open the catalog ${folder}: ${describeError(err)}`, {
+    const message = `cannot open the catalog ${folder}: ${describeError(err)}`;
+    if (!existed) throw new CatalogUnavailableError(message, { cause: err });
+    throw new CatalogUnavailableError(message, {
       cause: err,
       hint:
         `its files may be damaged (the embedded catalog does not survive an OS crash or power loss for sure); ` +

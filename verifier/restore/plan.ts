@@ -1,9 +1,9 @@
 // Turns a snapshot's trees into restore batches, in tree order: which folders, files, links and
 // special files go where under the target, and which blobs of which packs fill which file ranges.
 // A batch holds a bounded number of entries and blob uses; the next one is planned while it is
-// restored, and no further, so a restore's memory does not grow with the snapshot's files. Names come from
-// trees that were authenticated and validated (repository/tree.ts), and are checked once more
-// here, because a path that leaves the target is the one mistake a restore must never make.
+// restored, and no further, so a restore's memory does not grow with the snapshot's files. Names
+// come from trees that were authenticated and validated (repository/tree.ts), and are checked once
+// more here, because a path that leaves the target is the one mistake a restore must never make.
 import { UsageError } from '../../core/errors.ts';
 import { keptCopy } from '../../core/gc.ts';
 import { FormatError } from '../../repository/errors.ts';
