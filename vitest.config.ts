@@ -10,6 +10,7 @@ const common = {
   // As the launcher (bin/georep.js) runs georep: WebAssembly (PGlite, argon2id) compiled once by
   // Liftoff, never again by TurboFan. A new PGlite catalog took half the CPU it took without.
   execArgv: ['--liftoff-only'],
+  setupFiles: ['test/setup/temp-dirs.ts'],
 };
 
 export default defineConfig({

@@ -1,5 +1,4 @@
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { ConfigError, UsageError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
 import type { CliContext } from './context.ts';
 import { readPassword } from './password.ts';
+import { tempDir } from '../test/fixtures/temp-dir.ts';
 
 function context(env: Record<string, string>, tty = false): { ctx: CliContext; stdin: PassThrough; stderr: () => string } {
   const stdin = Object.assign(new PassThrough(), { isTTY: tty });
@@ -27,7 +27,7 @@ function context(env: Record<string, string>, tty = false): { ctx: CliContext; s
 }
 
 async function secretFile(content: string, mode = 0o600): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-pw-'));
+  const dir = await tempDir('georep-pw');
   const file = path.join(dir, 'password');
   await writeFile(file, content, { mode });
   await chmod(file, mode);

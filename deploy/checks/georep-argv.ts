@@ -4,7 +4,7 @@
 // and the password at sentinels that cannot be opened: a command line is accepted when the
 // command got as far as opening the catalog or reading the password, i.e. past every check of
 // its arguments, and was stopped there by the sentinel, never by a parse or usage error.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -33,18 +33,23 @@ export async function checkGeorepArgv(argv: string[], extraEnv: Record<string, s
     });
   const stdin = new PassThrough();
   stdin.end();
-  const exitCode = await run(argv, {
-    env: {
-      ...extraEnv,
-      HOME: home,
-      GEOREP_HOME: home,
-      GEOREP_CATALOG_URL: `${SENTINEL}://catalog`,
-      GEOREP_PASSWORD_FILE: `/nonexistent/${SENTINEL}`,
-    },
-    stdin,
-    stdout: sink(),
-    stderr: sink((t) => (stderr += t)),
-    logger: silentLogger(),
-  });
+  let exitCode: number;
+  try {
+    exitCode = await run(argv, {
+      env: {
+        ...extraEnv,
+        HOME: home,
+        GEOREP_HOME: home,
+        GEOREP_CATALOG_URL: `${SENTINEL}://catalog`,
+        GEOREP_PASSWORD_FILE: `/nonexistent/${SENTINEL}`,
+      },
+      stdin,
+      stdout: sink(),
+      stderr: sink((t) => (stderr += t)),
+      logger: silentLogger(),
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
   return { accepted: exitCode === 2 && stderr.includes(SENTINEL), exitCode, stderr };
 }

@@ -1,12 +1,12 @@
 // `georep init` and `georep key add|list|remove` end to end, as an operator runs them: file://
 // folders, and one real Ceph RGW site where init must create the bucket itself.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runCli, type CliResult } from './run-cli.ts';
+import { tempDir } from '../fixtures/temp-dir.ts';
 
 const ceph = inject('georepCephSites')[0];
 if (ceph === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
@@ -26,7 +26,7 @@ const PASSWORD = `first-${randomBytes(6).toString('hex')}`;
 const SECOND = `second-${randomBytes(6).toString('hex')}`;
 
 async function folder(): Promise<string> {
-  return `file://${await mkdtemp(path.join(os.tmpdir(), 'georep-cli-repo-'))}`;
+  return `file://${await tempDir('georep-cli-repo')}`;
 }
 
 function expectNoSecret(result: CliResult, ...secrets: string[]): void {
@@ -121,7 +121,7 @@ describe('georep init', () => {
   });
 
   it('takes the password from a file that only its owner can read', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-cli-pw-'));
+    const dir = await tempDir('georep-cli-pw');
     const file = path.join(dir, 'password');
     await writeFile(file, `${PASSWORD}\n`, { mode: 0o600 });
     const site = await folder();

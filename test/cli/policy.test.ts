@@ -2,11 +2,11 @@
 // three file:// partner sites registered as an operator would (at Chengdu, Mianyang and Xi'an;
 // never probed, so none has Object Lock as far as the catalog knows). The broken-contract corpus
 // goes through `policy validate`: exit 2 and its golden messages on stderr.
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.ts';
+import { tempDir } from '../fixtures/temp-dir.ts';
 
 const corpus = path.join(import.meta.dirname, '../../policies/testdata');
 let home: string;
@@ -36,10 +36,10 @@ async function file(name: string, text: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), 'georep-policy-home-'));
-  work = await mkdtemp(path.join(os.tmpdir(), 'georep-policy-files-'));
+  home = await tempDir('georep-policy-home');
+  work = await tempDir('georep-policy-files');
   for (const [name, region, lat, lon] of SITES) {
-    const dir = await mkdtemp(path.join(os.tmpdir(), `georep-policy-${name}-`));
+    const dir = await tempDir(`georep-policy-${name}`);
     const r = await cli('site', 'add', name!, `file://${dir}`, '--region', region!, '--lat', lat!, '--lon', lon!, '--jurisdiction', 'CN', '--no-probe');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -1,11 +1,11 @@
 // `georep site probe` end to end: a file:// folder and a real Ceph RGW site, as an operator runs it.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from './run-cli.ts';
+import { tempDir } from '../fixtures/temp-dir.ts';
 
 const ceph = inject('georepCephSites')[0];
 if (ceph === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
@@ -85,7 +85,7 @@ describe('georep site probe', () => {
   });
 
   it('probes a file:// folder and leaves nothing behind', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-probe-'));
+    const dir = await tempDir('georep-probe');
     const result = await runCli(['site', 'probe', `file://${dir}`, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as Report;
@@ -106,7 +106,7 @@ describe('georep site probe', () => {
   });
 
   it('refuses a credentials file that others can read', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-creds-'));
+    const dir = await tempDir('georep-creds');
     const file = path.join(dir, 'partner.json');
     await writeFile(file, JSON.stringify({ accessKeyId: 'AKIAX', secretAccessKey: 'leaky-secret' }), { mode: 0o644 });
     const result = await runCli(['site', 'probe', `s3://somebucket?endpoint=${server.endpoint}&credentials=file:${file}`]);

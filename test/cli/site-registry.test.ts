@@ -3,7 +3,7 @@
 // PostgreSQL through GEOREP_CATALOG_URL (a fresh database). Sites are a file:// folder and real
 // Ceph RGW buckets reached with credentials by reference (env:PARTNER).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -20,6 +20,7 @@ import { silentLogger } from '../../core/log.ts';
 import { createDatabase } from '../servers/postgres.ts';
 import { runCli, type CliResult } from './run-cli.ts';
 import type { SiteJson } from '../../cli/site-view.ts';
+import { tempDir } from '../fixtures/temp-dir.ts';
 
 const ceph = inject('georepCephSites')[0];
 if (ceph === undefined) throw new Error('no Ceph site: test/setup/global.ts should have started one');
@@ -41,7 +42,7 @@ async function bucket(objectLock = false): Promise<string> {
 }
 
 async function folder(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), 'georep-registry-site-'));
+  return tempDir('georep-registry-site');
 }
 
 // The keys travel only through the environment; the catalog is told `env:PARTNER`.
@@ -87,7 +88,7 @@ interface CatalogUnderTest {
 }
 
 async function pgliteCatalog(): Promise<CatalogUnderTest> {
-  const home = await mkdtemp(path.join(os.tmpdir(), 'georep-registry-home-'));
+  const home = await tempDir('georep-registry-home');
   return {
     env: { GEOREP_HOME: home },
     open: () => openPglite(path.join(home, 'catalog')),
@@ -97,7 +98,7 @@ async function pgliteCatalog(): Promise<CatalogUnderTest> {
 }
 
 async function postgresCatalog(): Promise<CatalogUnderTest> {
-  const home = await mkdtemp(path.join(os.tmpdir(), 'georep-registry-home-'));
+  const home = await tempDir('georep-registry-home');
   const name = `site_registry_${randomBytes(4).toString('hex')}`;
   const url = await createDatabase(postgresUrl, name);
   return {
@@ -415,7 +416,7 @@ describe.each(backends)('georep site registry on %s', (_label, make) => {
   });
 
   it('probes a URL as before, without touching the catalog', async () => {
-    const home = await mkdtemp(path.join(os.tmpdir(), 'georep-registry-nohome-'));
+    const home = await tempDir('georep-registry-nohome');
     const result = await runCli(['site', 'probe', `file://${await folder()}`, '--json'], { env: { GEOREP_HOME: home } });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).not.toHaveProperty('stored');

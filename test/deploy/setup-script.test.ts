@@ -6,8 +6,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -15,6 +14,7 @@ import { repoPath } from '../../deploy/checks/repo.ts';
 import { parseSitesFile } from '../../deploy/checks/sites-file.ts';
 import { createDatabase } from '../servers/postgres.ts';
 import { runCli } from '../cli/run-cli.ts';
+import { tempDir } from '../fixtures/temp-dir.ts';
 
 const exec = promisify(execFile);
 const ceph = inject('georepCephSites');
@@ -27,7 +27,7 @@ afterAll(() => clients.forEach((c) => c.destroy()));
 
 describe('georep-setup.sh', () => {
   it('sets up sites, repository and contracts once, and a second run changes nothing', async () => {
-    const tmp = await mkdtemp(path.join(os.tmpdir(), 'georep-deploy-setup-'));
+    const tmp = await tempDir('georep-deploy-setup');
     const tag = randomBytes(4).toString('hex');
     // The compose sites, moved to the Ceph sites: same names, places and options, env: keys.
     const composeSites = parseSitesFile(await readFile(repoPath('deploy/compose/sites'), 'utf8'));

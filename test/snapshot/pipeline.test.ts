@@ -1,8 +1,7 @@
 // The snapshot pipeline against a folder site, through the library: what the workers store must
 // be exactly what was read, whatever the timing between reading, answers and sealing.
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { snapshotForTest } from '../fixtures/snapshot.ts';
@@ -14,11 +13,12 @@ import { Repository } from '../../repository/repository.ts';
 import { FileSite } from '../../sites/file/file-site.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
 import type { snapshotDirectory } from '../../replicator/snapshot/snapshot-directory.ts';
+import { tempDir } from '../fixtures/temp-dir.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function setup(chunkAvg: number): Promise<{ dir: string; repo: Repository }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'georep-snap-'));
+  const dir = await tempDir('georep-snap');
   await mkdir(path.join(dir, 'site'));
   const repo = await Repository.init(new FileSite(path.join(dir, 'site')), 'pw', {
     kdf: MIN_KDF,
