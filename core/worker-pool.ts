@@ -10,15 +10,71 @@ import { Worker } from 'node:worker_threads';
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 };
 
+/** One thread per core. */
+export function defaultPoolSize(): number {
+  return Math.max(1, availableParallelism());
+}
+
 interface Slot {
   worker: Worker;
   busy: number;
 }
 
+/** A thread booted ahead of its pool, with what befell it before the pool took it. */
+interface Early {
+  worker: Worker;
+  failure?: unknown;
+  forget(): void;
+}
+
+const prestarted = new Map<string, Early[]>();
+
 /**
- * Contract: the worker at `url` answers every `{ ...job, id }` it receives with exactly one message
- * carrying the same `id`. A worker that fails or exits rejects every pending and later run (a bug
- * or out of memory, never a verdict about the data: workers report those in their answers).
+ * Boots `size` threads of `url` for the next WorkerPool of that script in this process. Starting
+ * a thread (Node, then the script's modules) takes ~0.25 s of a core; a command that will need
+ * a pool only once it has the pool's init (the repository key comes after the KDF, which comes
+ * after the catalog) can have its threads boot meanwhile. Threads nobody takes are unref'd:
+ * they never hold the process open. Does nothing when threads of `url` are already waiting.
+ */
+export function prestartWorkers(url: URL, size = defaultPoolSize()): void {
+  if (prestarted.has(url.href)) return;
+  const early: Early[] = [];
+  for (let i = 0; i < size; i++) {
+    const worker = new Worker(url, { resourceLimits: WORKER_LIMITS });
+    worker.unref();
+    const entry: Early = { worker, forget: () => undefined };
+    // Kept until a pool takes the thread: an 'error' with no listener would throw in this process.
+    const onError = (err: unknown): void => {
+      entry.failure ??= err;
+    };
+    const onExit = (code: number): void => {
+      entry.failure ??= new Error(`worker thread exited with code ${code} before its pool took it`);
+    };
+    worker.on('error', onError).on('exit', onExit);
+    entry.forget = () => worker.off('error', onError).off('exit', onExit);
+    early.push(entry);
+  }
+  prestarted.set(url.href, early);
+}
+
+/** Takes up to `size` prestarted threads of `url`; the rest, if any, are stopped. */
+function claim(url: URL, size: number): Early[] {
+  const early = prestarted.get(url.href) ?? [];
+  prestarted.delete(url.href);
+  for (const extra of early.splice(size)) void extra.worker.terminate();
+  for (const e of early) {
+    e.forget();
+    e.worker.ref();
+  }
+  return early;
+}
+
+/**
+ * Contract: the worker at `url` serves its jobs with core/worker-thread.ts serve(): the first
+ * message it gets is the pool's init, and it answers every later `{ ...job, id }` with exactly
+ * one message carrying the same `id`. A worker that fails or exits rejects every pending and
+ * later run (a bug or out of memory, never a verdict about the data: workers report those in
+ * their answers).
  */
 export class WorkerPool<Job extends object, Done extends { id: number }> {
   private readonly slots: Slot[] = [];
@@ -26,10 +82,11 @@ export class WorkerPool<Job extends object, Done extends { id: number }> {
   private nextId = 0;
   private failure: unknown;
 
-  /** `what` names the workers in errors ("restore writer"). */
-  constructor(url: URL, workerData: unknown, what: string, size = Math.max(1, availableParallelism())) {
+  /** `what` names the workers in errors ("restore writer"). Takes threads prestartWorkers() booted. */
+  constructor(url: URL, init: unknown, what: string, size = defaultPoolSize()) {
+    const early = claim(url, size);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(url, { workerData, resourceLimits: WORKER_LIMITS });
+      const worker = early[i]?.worker ?? new Worker(url, { resourceLimits: WORKER_LIMITS });
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (done: Done) => {
         const w = this.waiting.get(done.id);
@@ -42,6 +99,9 @@ export class WorkerPool<Job extends object, Done extends { id: number }> {
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`${what} exited with code ${code}`));
       });
+      const failed = early[i]?.failure;
+      if (failed !== undefined) this.fail(failed);
+      worker.postMessage(init);
       this.slots.push(slot);
     }
   }

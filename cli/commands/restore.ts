@@ -15,6 +15,7 @@ import type { SiteSwitch } from '../../repository/failover-reader.ts';
 import type { BlobLocator } from '../../repository/index.ts';
 import { findSnapshot, listSnapshots, type SnapshotEntry } from '../../repository/snapshots.ts';
 import { restoreSnapshot } from '../../verifier/restore/restore.ts';
+import { prestartWriters } from '../../verifier/restore/write-pool.ts';
 import { resolvePostgres } from '../../sites/postgres/connection.ts';
 import { findPgBin } from '../../sites/postgres/tools.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -105,6 +106,8 @@ export function restoreCommand(ctx: CliContext): CommandModule<object, Args> {
         })
         .option('json', { type: 'boolean', default: false }),
     handler: async (args) => {
+      // Its writer threads boot while the repository, its index and the snapshot open.
+      if (args.to !== undefined) prestartWriters();
       if (args.site !== undefined && looksLikeUrl(args.site) && !args.site.includes(',')) {
         // One URL: exactly one site, no catalog.
         const session = await openIndexed(ctx, args.site);

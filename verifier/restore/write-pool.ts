@@ -1,6 +1,6 @@
 // The main-thread side of the restore writers (write-worker.ts): one thread per core, each given
 // the span that arrives next, so decryption, decompression, hashing and writes use every core.
-import { WorkerPool, wholeBuffer } from '../../core/worker-pool.ts';
+import { prestartWorkers, WorkerPool, wholeBuffer } from '../../core/worker-pool.ts';
 import type { SpanDone, SpanJob, WriterInit } from './write-protocol.ts';
 
 const WORKER_URL = new URL(`./write-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -11,6 +11,14 @@ const WORKER_URL = new URL(`./write-worker${import.meta.url.endsWith('.ts') ? '.
  * few there are never sit in the malloc heap.
  */
 export const SPAN_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Boots the writer threads of this process's next WritePool now (core/worker-pool.ts): a restore
+ * command calls it first thing, so the threads start while it opens the repository.
+ */
+export function prestartWriters(): void {
+  prestartWorkers(WORKER_URL);
+}
 
 export class WritePool {
   private readonly pool: WorkerPool<Omit<SpanJob, 'id'>, SpanDone>;

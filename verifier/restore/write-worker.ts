@@ -1,16 +1,15 @@
 // Writer thread of a restore: see write-protocol.ts.
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { GeorepError } from '../../core/errors.ts';
 import { freeIfWhole, freeNow, GcHint } from '../../core/gc.ts';
+import { serve } from '../../core/worker-thread.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { openBlob } from '../../repository/pack/reader.ts';
 import { applyMetadataToFd, CREATE_FLAGS, CREATE_MODE } from './safe-fs.ts';
 import type { SpanDone, SpanJob, SpanWrite, WriterInit } from './write-protocol.ts';
 
 const port = parentPort!;
-const init = workerData as WriterInit;
-const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
 // Each blob leaves small objects with native memory (cipher and hash contexts) as garbage, and
 // the spans arrive as large buffers; few JavaScript objects are made, so V8 would seldom collect.
 const gcHint = new GcHint();
@@ -21,7 +20,13 @@ const gcHint = new GcHint();
 let scratch = Buffer.allocUnsafeSlow(256 * 1024);
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW;
 
-port.on('message', (job: SpanJob) => {
+serve<WriterInit, SpanJob>((init) => {
+  const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
+  return (job) => writeSpan(key, job);
+});
+
+/** Opens every blob of the span and writes it where the job says; answers with what was done. */
+function writeSpan(key: RootKey, job: SpanJob): void {
   const done: SpanDone = { kind: 'done', id: job.id, bytes: 0, failures: [], created: [], metaSet: [], metaFailures: [] };
   const span = Buffer.from(job.span.buffer, job.span.byteOffset, job.span.byteLength);
   const salt = Buffer.from(job.salt);
@@ -52,7 +57,7 @@ port.on('message', (job: SpanJob) => {
   // now; it lived long enough to reach V8's old generation, collected only now and then.
   freeNow(job.span.buffer);
   port.postMessage(done);
-});
+}
 
 /**
  * Writes `bytes` at `w.offset` of `w.path` (creating the file first when told to), then its

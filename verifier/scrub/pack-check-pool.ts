@@ -1,11 +1,19 @@
 // The main-thread side of the deep scrub's pack checkers (pack-check-worker.ts): one thread per
 // core, so hashing, decryption and decompression of packs use every core while the main thread
 // downloads the next ones.
-import { WorkerPool, wholeBuffer } from '../../core/worker-pool.ts';
+import { prestartWorkers, WorkerPool, wholeBuffer } from '../../core/worker-pool.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import type { CheckerInit, PackCheckDone, PackCheckJob, PackVerdict } from './pack-check-protocol.ts';
 
 const WORKER_URL = new URL(`./pack-check-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * Boots the checker threads of this process's next PackCheckPool now (core/worker-pool.ts): a deep
+ * verify calls it first thing, so the threads start while it opens the catalog and the repository.
+ */
+export function prestartPackCheckers(): void {
+  prestartWorkers(WORKER_URL);
+}
 
 /**
  * Checks packs on worker threads. check() hands the bytes over (they are transferred: the caller

@@ -1,7 +1,8 @@
 // Pack-check thread of a deep scrub: see pack-check-protocol.ts.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { describeError } from '../../core/errors.ts';
 import { freeIfWhole, freeNow } from '../../core/gc.ts';
+import { serve } from '../../core/worker-thread.ts';
 import { sha256Hex } from '../../repository/crypto/hash.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { FormatError, IntegrityError } from '../../repository/errors.ts';
@@ -9,14 +10,17 @@ import { readPack } from '../../repository/pack/reader.ts';
 import type { CheckerInit, PackCheckDone, PackCheckJob, PackVerdict } from './pack-check-protocol.ts';
 
 const port = parentPort!;
-const init = workerData as CheckerInit;
-const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
 
-port.on('message', (job: PackCheckJob) => {
+serve<CheckerInit, PackCheckJob>((init) => {
+  const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
+  return (job) => checkJob(key, job);
+});
+
+function checkJob(key: RootKey, job: PackCheckJob): void {
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
   const done: PackCheckDone = { id: job.id, size: bytes.length };
   try {
-    done.verdict = check(job.pack, bytes);
+    done.verdict = check(key, job.pack, bytes);
   } catch (err) {
     done.error = describeError(err);
   } finally {
@@ -25,9 +29,9 @@ port.on('message', (job: PackCheckJob) => {
     freeNow(job.bytes.buffer);
   }
   port.postMessage(done);
-});
+}
 
-function check(packId: PackCheckJob['pack'], bytes: Buffer): PackVerdict {
+function check(key: RootKey, packId: PackCheckJob['pack'], bytes: Buffer): PackVerdict {
   const hash = sha256Hex(bytes);
   if (hash !== packId) return { kind: 'misnamed', hash };
   try {
