@@ -34,6 +34,7 @@ import {
   makeDirSync,
   makeFifo,
   removeQuietly,
+  RESTORES_OWNERS,
   type FileMeta,
   type NoFollowKind,
   type Overwrite,
@@ -468,7 +469,7 @@ class RestoreRun {
       // folder are unique; a link holds nothing): no later step of this restore goes through it.
       await symlink(item.node.target ?? Buffer.alloc(0), abs);
       this.result.symlinks++;
-      if (process.getuid?.() === 0) await lchown(abs, item.node.uid, item.node.gid);
+      if (RESTORES_OWNERS) await lchown(abs, item.node.uid, item.node.gid);
       const mtime = utimesSeconds(item.node.mtimeNs);
       await lutimes(abs, mtime, mtime);
     } catch (err) {
