@@ -1,9 +1,11 @@
 // Reads blobs out of packs at one site: finds them through the index, fetches only the bytes
-// needed (a ranged read per blob, or one range covering several blobs of a pack), and returns
-// plaintext only after it was authenticated and its id checked (pack/reader.ts openBlob).
+// needed (a ranged read per blob, or one range covering several blobs of a pack; tree blobs
+// through windows of their pack, pack-windows.ts), and returns plaintext only after it was
+// authenticated and its id checked (pack/reader.ts openBlob).
 import type { BlobLocator } from './index.ts';
 import { FormatError, IntegrityError } from './errors.ts';
 import { openBlob, parseTrailer, TRAILER_SIZE } from './pack/reader.ts';
+import { PackWindows, WINDOW_BYTES } from './pack-windows.ts';
 import type { Repository } from './repository.ts';
 import { decodeTree } from './tree.ts';
 import { decodePageList, isPageList, readPages } from './tree-pages.ts';
@@ -31,12 +33,18 @@ export interface SpanRetry {
 export class BlobReader {
   protected readonly repo: Repository;
   protected readonly index: BlobLocator;
-  /** Pack salts, read once from each pack's trailer. */
-  private readonly salts = new Map<Hex64, Promise<Buffer>>();
+  /** Pack salts and sizes, read once from each pack's trailer. */
+  private readonly trailers = new Map<Hex64, Promise<{ salt: Buffer; size: number }>>();
+  /** Tree blobs are read through windows of their pack (pack-windows.ts). */
+  private readonly windows: PackWindows;
 
   constructor(repo: Repository, index: BlobLocator) {
     this.repo = repo;
     this.index = index;
+    this.windows = new PackWindows({
+      load: (pack, offset, length) => this.repo.loadPackRange(pack, offset, length),
+      blobsEnd: async (pack) => (await this.trailerOf(pack)).size - TRAILER_SIZE,
+    });
   }
 
   async readBlob(id: Hex64): Promise<Buffer> {
@@ -111,10 +119,20 @@ export class BlobReader {
    */
   async readEachFromPack(pack: Hex64, entries: PackEntry[]): Promise<(Buffer | IntegrityError)[]> {
     if (entries.length === 0) return [];
-    const salt = await this.saltOf(pack);
     const start = Math.min(...entries.map((e) => e.offset));
     const end = Math.max(...entries.map((e) => e.offset + e.storedLength));
-    const span = await this.repo.loadPackRange(pack, start, end - start);
+    if (end - start > WINDOW_BYTES || !entries.every((e) => e.type === 'tree')) return this.openSpan(pack, entries, start, end, false);
+    const opened = await this.openSpan(pack, entries, start, end, true);
+    if (!opened.some((r) => r instanceof IntegrityError)) return opened;
+    // The window may hold bytes read before the site was mended: what fails is read again, alone.
+    this.windows.forget(pack, start, end);
+    return this.openSpan(pack, entries, start, end, false);
+  }
+
+  /** Opens the blobs of span [start, end), read through a window or exactly. */
+  private async openSpan(pack: Hex64, entries: PackEntry[], start: number, end: number, windowed: boolean): Promise<(Buffer | IntegrityError)[]> {
+    const salt = await this.saltOf(pack);
+    const span = windowed ? await this.windows.read(pack, start, end) : await this.repo.loadPackRange(pack, start, end - start);
     const name = this.repo.packObjectName(pack);
     if (span.length !== end - start) {
       throw new IntegrityError(`pack ${name} is shorter than its index says`, { object: name });
@@ -160,22 +178,26 @@ export class BlobReader {
     return { rootKey: this.repo.key.exportRaw(), repositoryId: this.repo.key.repositoryId };
   }
 
-  private saltOf(pack: Hex64): Promise<Buffer> {
-    let salt = this.salts.get(pack);
-    if (salt === undefined) {
-      salt = this.fetchSalt(pack);
-      // A failed fetch must be retried next time, not remembered.
-      salt.catch(() => this.salts.delete(pack));
-      this.salts.set(pack, salt);
-    }
-    return salt;
+  private async saltOf(pack: Hex64): Promise<Buffer> {
+    return (await this.trailerOf(pack)).salt;
   }
 
-  private async fetchSalt(pack: Hex64): Promise<Buffer> {
+  private trailerOf(pack: Hex64): Promise<{ salt: Buffer; size: number }> {
+    let trailer = this.trailers.get(pack);
+    if (trailer === undefined) {
+      trailer = this.fetchTrailer(pack);
+      // A failed fetch must be retried next time, not remembered.
+      trailer.catch(() => this.trailers.delete(pack));
+      this.trailers.set(pack, trailer);
+    }
+    return trailer;
+  }
+
+  private async fetchTrailer(pack: Hex64): Promise<{ salt: Buffer; size: number }> {
     const size = await this.repo.packSize(pack);
     const name = this.repo.packObjectName(pack);
     if (size < TRAILER_SIZE) throw new IntegrityError(`pack ${name} is only ${size} bytes`, { object: name });
     const tail = await this.repo.loadPackRange(pack, size - TRAILER_SIZE, TRAILER_SIZE);
-    return parseTrailer(tail, size, name).salt;
+    return { salt: parseTrailer(tail, size, name).salt, size };
   }
 }
