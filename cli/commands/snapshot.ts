@@ -13,6 +13,7 @@ import { Progress } from '../progress.ts';
 import { printProblems } from '../problems.ts';
 import { spillDir } from '../home.ts';
 import { openForSnapshot, openIndexed } from '../session.ts';
+import { prestartChunkers } from '../../replicator/snapshot/chunker-pool.ts';
 import { directoryJob, findParent, postgresJob, s3Job, type SnapshotJob } from '../snapshot-jobs.ts';
 import { snapshotTo } from '../snapshot-to.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -73,6 +74,8 @@ export function snapshotCommand(ctx: CliContext): CommandModule<object, Args> {
         await snapshotByContract(ctx, { contract: args.contract, path: args.path, tags: args.tag, json: args.json });
         return;
       }
+      // A folder's chunking threads boot while the repository and its index open.
+      if (args['s3-source'] === undefined && args.postgres === undefined) prestartChunkers();
       const job: SnapshotJob =
         args['s3-source'] !== undefined
           ? await s3Job(ctx, args['s3-source'])

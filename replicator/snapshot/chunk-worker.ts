@@ -2,24 +2,27 @@
 // a snapshot), so they run on every core while the main thread walks and stores.
 // Protocol and back-pressure: protocol.ts.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { Chunker } from '../../repository/chunker/fastcdc.ts';
 import { StorageCompressor, type StoredBytes } from '../../repository/compress.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { PackWriter } from '../../repository/pack/writer.ts';
 import type { Hex64 } from '../../repository/types.ts';
 import { GcHint } from '../../core/gc.ts';
+import { serve } from '../../core/worker-thread.ts';
 import { ByteRing } from './byte-ring.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { ChunkBatch, FileDone, FileJob, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
 const port = parentPort!;
-const init = workerData as WorkerInit;
-const key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
-const chunker = new Chunker(key.gearTable(), init.chunker);
-const known = new KnownFilter(init.known);
-// Room for a whole fill plus a carried-over partial chunk of up to `max` bytes.
-const buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max));
+// Set from the pool's first message (serve() below; the thread may have booted before the key was
+// known: core/worker-pool.ts prestartWorkers).
+let init!: WorkerInit;
+let key!: RootKey;
+let chunker!: Chunker;
+let known!: KnownFilter;
+/** Room for a whole fill plus a carried-over partial chunk of up to `max` bytes. */
+let buffer!: Buffer;
 // One kept zstd context; its output is a view of its scratch, copied into the ring or sealed into
 // the pack before the next chunk is compressed.
 const compressor = new StorageCompressor();
@@ -34,7 +37,7 @@ const fileGc = new GcHint(2048, 'major');
  * Chunks waiting for the coordinator's answer are copied here (at most this many bytes, and at
  * least one chunk of the largest size), so waiting costs no allocation per chunk.
  */
-const waiting = new ByteRing(Math.max(init.ringSize ?? 8 * 1024 * 1024, init.chunker.max));
+let waiting!: ByteRing;
 /**
  * Batches held back to go in one message (protocol.ts), sent once this many files are done, or
  * once they hold a quarter of the ring or this many ids: the coordinator's answers free the ring,
@@ -42,7 +45,7 @@ const waiting = new ByteRing(Math.max(init.ringSize ?? 8 * 1024 * 1024, init.chu
  */
 const OUTBOX_FILES = 8;
 const OUTBOX_IDS = 1024;
-const OUTBOX_COST = waiting.capacity / 4;
+let outboxCostLimit = 0;
 
 /**
  * A chunk waiting for "store it or not", its bytes in the ring: compressed already (`stored`),
@@ -63,7 +66,7 @@ interface Batch {
 }
 
 const newPack = (): PackWriter => new PackWriter(key, 'data', init.packSize + init.chunker.max);
-let pack = newPack();
+let pack!: PackWriter;
 let packSeq = 0;
 let unacked = 0;
 let nextBatch = 0;
@@ -98,7 +101,7 @@ function enqueue(batch: ChunkBatch, cost: number): void {
   if (batch.done !== undefined) outboxFiles++;
   outboxIds += batch.lengths.length;
   outboxCost += cost;
-  if (outboxIds >= OUTBOX_IDS || outboxCost >= OUTBOX_COST) flushOutbox();
+  if (outboxIds >= OUTBOX_IDS || outboxCost >= outboxCostLimit) flushOutbox();
 }
 
 function flushOutbox(): void {
@@ -122,7 +125,19 @@ function yieldToLoop(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 
-port.on('message', (msg: ToWorker) => {
+serve<WorkerInit, ToWorker>((first) => {
+  init = first;
+  key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
+  chunker = new Chunker(key.gearTable(), init.chunker);
+  known = new KnownFilter(init.known);
+  buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max));
+  waiting = new ByteRing(Math.max(init.ringSize ?? 8 * 1024 * 1024, init.chunker.max));
+  outboxCostLimit = waiting.capacity / 4;
+  pack = newPack();
+  return onMessage;
+});
+
+function onMessage(msg: ToWorker): void {
   switch (msg.kind) {
     case 'work':
       for (const file of msg.files) files.push(file);
@@ -143,7 +158,7 @@ port.on('message', (msg: ToWorker) => {
       void commitLoop();
       break;
   }
-});
+}
 
 async function readLoop(): Promise<void> {
   if (reading) return;

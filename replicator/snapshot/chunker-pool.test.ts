@@ -9,7 +9,7 @@ import { Chunker } from '../../repository/chunker/fastcdc.ts';
 import { RootKey } from '../../repository/crypto/root-key.ts';
 import { readPack } from '../../repository/pack/reader.ts';
 import type { Hex64, PackDescription } from '../../repository/types.ts';
-import { ChunkerPool, type ChunkedFile } from './chunker-pool.ts';
+import { ChunkerPool, prestartChunkers, type ChunkedFile } from './chunker-pool.ts';
 import { KnownFilter } from './known-filter.ts';
 
 const SIZES = { min: 4096, avg: 16384, max: 65536 };
@@ -143,6 +143,15 @@ describe('ChunkerPool', () => {
     expect(results.get(folder)!.problem?.code).toBe('NOT_A_FILE');
     expect(results.get(folder)!.content).toEqual([]);
     for (const p of [missing, folder]) results.delete(p);
+    checkStored(world, results, packs);
+  });
+
+  it('works the same with threads booted before the key was known (prestartChunkers)', async () => {
+    const world = await makeWorld('prestarted');
+    prestartChunkers();
+    // Booted and waiting without an init when the pool takes them.
+    await new Promise((r) => setTimeout(r, 400));
+    const { results, packs } = await chunkAll(world, 2, 8 * 1024 * 1024);
     checkStored(world, results, packs);
   });
 });

@@ -3,8 +3,8 @@
 // packs to the store. A failed store or a crashed worker fails every pending and later file.
 // What goes to a worker waits in its outbox until the end of the event loop's turn: one message
 // then carries the files, answers and acknowledgements of that turn (protocol.ts).
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { bootWorkers, defaultPoolSize, prestartWorkers } from '../../core/worker-pool.ts';
 import type { Hex64, PackDescription } from '../../repository/types.ts';
 import type { KnownFilter } from './known-filter.ts';
 import type { Claims, FileJob, FileOutcome, FromWorker, ToWorker } from './protocol.ts';
@@ -54,18 +54,19 @@ interface Job {
   content: Hex64[];
 }
 
-/**
- * A worker makes few, small JavaScript objects; V8's default young generation (up to ~48 MiB,
- * grown on the first bursts) would sit mostly empty in each. 3 MiB took ~30 MiB off the peak of a
- * 1 GiB snapshot at no measurable cost in time.
- */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 };
-
 /** An outbox holding this many files goes at once rather than at the end of the turn. */
 const MAX_FILES_PER_MESSAGE = 64;
 
 // Under vitest the sources run as .ts (Node strips the types); the build runs the .js beside us.
 const WORKER_URL = new URL(`./chunk-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * Boots the chunking threads of this process's next ChunkerPool now (core/worker-pool.ts): a
+ * snapshot command calls it first thing, so the threads start while it opens the repository.
+ */
+export function prestartChunkers(): void {
+  prestartWorkers(WORKER_URL);
+}
 
 export class ChunkerPool {
   private readonly workers: WorkerState[] = [];
@@ -81,17 +82,19 @@ export class ChunkerPool {
   /** An outbox flush is scheduled for the end of this turn of the event loop. */
   private sendScheduled = false;
 
-  constructor(init: ChunkerPoolInit, deps: ChunkerPoolDeps, size = Math.max(1, availableParallelism())) {
+  constructor(init: ChunkerPoolInit, deps: ChunkerPoolDeps, size = defaultPoolSize()) {
     this.deps = deps;
-    const workerData = { ...init, known: init.known.bits };
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_URL, { workerData, resourceLimits: WORKER_LIMITS });
+    // The first message, before any work (chunk-worker.ts): the threads may be prestarted ones.
+    const first = { ...init, known: init.known.bits };
+    for (const { worker, failure } of bootWorkers(WORKER_URL, size)) {
       const state: WorkerState = { worker, pendingBytes: 0, files: [], claims: [], packsStored: 0 };
       worker.on('message', (msg: FromWorker) => this.onMessage(state, msg));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`chunking worker exited with code ${code}`));
       });
+      if (failure !== undefined) this.fail(failure);
+      worker.postMessage(first);
       this.workers.push(state);
     }
   }
