@@ -3,11 +3,13 @@
 // that fails is recorded with its reason and the next step still runs, so one missing command
 // does not hide the others' figures.
 import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { compareTrees, restoredRoot } from './compare.ts';
 import type { Comparison, HashedTree } from './compare.ts';
 import { du } from './fsutil.ts';
 import type { Measured } from './measure.ts';
 import { mirror } from './mirror.ts';
+import { settle } from './settle.ts';
 
 export type StepName = 'init' | 'full' | 'incremental' | 'restore' | 'check';
 export const STEPS: readonly StepName[] = ['init', 'full', 'incremental', 'restore', 'check'];
@@ -68,7 +70,15 @@ export interface SessionContext {
 
 export async function runSession(d: Driver, ctx: SessionContext, notes: string[] = []): Promise<ToolResult> {
   const result: ToolResult = { tool: d.tool, version: d.version, steps: [], notes };
+  const toolDir = path.dirname(ctx.restoreDir);
+  let undropped = false;
   const step = async (name: StepName, run: () => Promise<StepRun>): Promise<StepResult> => {
+    // Every step from the same kernel state (settle.ts): the tool's files, and the source for a backup, cached.
+    const settled = await settle(name === 'full' || name === 'incremental' ? [toolDir, ctx.src] : [toolDir], [ctx.restoreDir]);
+    if (!settled.dropped && !undropped) {
+      undropped = true;
+      notes.push('the page cache could not be dropped before each step (not root): steps started after sync only');
+    }
     ctx.log(`${d.tool} ${name}: running`);
     const r = await run();
     const s: StepResult = {
