@@ -31,10 +31,11 @@ interface Early {
 const prestarted = new Map<string, Early[]>();
 
 /**
- * Boots `size` threads of `url` for the next WorkerPool of that script in this process. Starting
- * a thread (Node, then the script's modules) takes ~0.25 s of a core; a command that will need
- * a pool only once it has the pool's init (the repository key comes after the KDF, which comes
- * after the catalog) can have its threads boot meanwhile. Threads nobody takes are unref'd:
+ * Boots `size` threads of `url` for the next pool of that script in this process (WorkerPool, or
+ * ChunkerPool: both take them through bootWorkers). Starting a thread (Node, then the script's
+ * modules) takes ~0.25 s of a core; a command that will need a pool only once it has the pool's
+ * init (the repository key comes after the KDF, which comes after the catalog) can have its
+ * threads boot meanwhile. Threads nobody takes are unref'd:
  * they never hold the process open. Does nothing when threads of `url` are already waiting.
  */
 export function prestartWorkers(url: URL, size = defaultPoolSize()): void {
