@@ -2,12 +2,12 @@
 // catalog answers; 503 otherwise), /metrics (Prometheus text), /status and /status.json (the
 // readiness report, as `georep report --format html|json` prints it, at most STATUS_TTL_MS old).
 // Bound to localhost unless the operator names an address: all of it names contracts and sites.
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CatalogDb } from '../catalog/db.ts';
 import type { Clock } from '../core/clock.ts';
 import { databaseNow } from '../catalog/queries/clock.ts';
 import { UsageError } from '../core/errors.ts';
+import { http } from '../core/node-http.ts';
 import type { Logger } from '../core/log.ts';
 import type { Daemon } from '../replicator/daemon/daemon.ts';
 import type { DaemonMetrics } from '../replicator/daemon/metrics.ts';

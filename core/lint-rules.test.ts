@@ -30,6 +30,13 @@ describe('lint rules', () => {
     expect(found.filter((p) => p.includes('injected Clock'))).toHaveLength(2);
   });
 
+  it('sends imports of node:http and node:https to core/node-http.ts, types excepted', async () => {
+    const found = await problems('sites/bad.ts', "import http from 'node:http';\nimport { request } from 'https';\nexport const x = [http, request];\n");
+    expect(found.filter((p) => p.includes('core/node-http.ts'))).toHaveLength(2);
+    const typesOnly = "import type { IncomingMessage } from 'node:http';\nexport type X = IncomingMessage;\n";
+    expect(await problems('sites/ok.ts', typesOnly)).toEqual([]);
+  });
+
   it('allows building a date from a value', async () => {
     expect(await problems('policies/ok.ts', 'export const d = new Date(0);\n')).toEqual([]);
   });

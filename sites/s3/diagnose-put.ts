@@ -9,10 +9,9 @@
 // refuses the size says so now, with nothing in flight to reset the connection. Otherwise the
 // request is torn down with its body unsent, which stores nothing (S3 never keeps a short body).
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { http, https } from '../../core/node-http.ts';
 
 export interface Refusal {
   status: number;

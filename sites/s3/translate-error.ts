@@ -2,8 +2,8 @@
 // SiteError here, so nothing above sites/s3/ sees an SDK type. The raw error is not kept as the
 // cause: SDK errors carry parsed response fields (AWSAccessKeyId, StringToSign on AWS) that do not
 // belong in logs, so the cause is a summary with only name, code, status and request id.
-import { STATUS_CODES } from 'node:http';
 import { describeError } from '../../core/errors.ts';
+import { http } from '../../core/node-http.ts';
 import {
   NotFoundError,
   PermanentError,
@@ -147,7 +147,7 @@ function facts(err: unknown): ErrorFacts {
 function describe(f: ErrorFacts): string {
   // Responses without a body (HEAD) leave the SDK nothing but 'Unknown': say the status instead.
   const named = f.code ?? f.name;
-  const code = /^Unknown(Error)?$/.test(named) && f.status !== undefined ? (STATUS_CODES[f.status] ?? named) : named;
+  const code = /^Unknown(Error)?$/.test(named) && f.status !== undefined ? (http.STATUS_CODES[f.status] ?? named) : named;
   let text = f.status === undefined ? code : `${f.status} ${code}`;
   if (f.message !== '' && f.message !== code && f.message !== 'UnknownError') text += `: ${f.message}`;
   if (f.requestId !== undefined) text += ` (request id ${f.requestId})`;
