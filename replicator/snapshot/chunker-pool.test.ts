@@ -130,6 +130,26 @@ describe('ChunkerPool', () => {
     }
   });
 
+  it('seals the right bytes when the ring fills while a chunk waits compressed and the answer makes another compress', async () => {
+    // Pairs of files for one thread, a ring of one largest chunk: the first file of a pair waits
+    // raw (the filter says "maybe"; the answer says store, so it is compressed when sealed), and
+    // fills the ring while the second's chunks, compressed already, find no room.
+    const root = path.join(dir, 'refill');
+    await mkdir(root);
+    const files: { path: string; data: Buffer }[] = [];
+    const filter = KnownFilter.forCount(100);
+    for (let i = 0; i < 12; i++) {
+      const first = { path: path.join(root, `raw-${i}`), data: Buffer.from(randomBytes(30 * 1024).toString('hex')) };
+      const second = { path: path.join(root, `compressed-${i}`), data: Buffer.from(randomBytes(20 * 1024).toString('hex')) };
+      for (const c of cut(first.data)) filter.add(c.id);
+      files.push(first, second);
+    }
+    for (const f of files) await writeFile(f.path, f.data);
+    const world: World = { files, known: new Set(), filter };
+    const { results, packs } = await chunkAll(world, 1, SIZES.max);
+    checkStored(world, results, packs);
+  });
+
   it('fails only the files that cannot be read, among files that travel in the same messages', async () => {
     const world = await makeWorld('problems');
     const missing = path.join(dir, 'problems', 'missing');
