@@ -21,7 +21,7 @@ let init!: WorkerInit;
 let key!: RootKey;
 let chunker!: Chunker;
 let known!: KnownFilter;
-/** Room for a whole fill plus a carried-over partial chunk of up to `max` bytes. */
+/** Room for a fill (FILL_BYTES) plus a carried-over partial chunk of up to `max` bytes. */
 let buffer!: Buffer;
 // One kept zstd context; its output is a view of its scratch, copied into the ring or sealed into
 // the pack before the next chunk is compressed.
@@ -32,7 +32,19 @@ function compress(plain: Uint8Array): StoredBytes {
   compressions++;
   return compressor.compress(plain);
 }
-const MAX_UNACKED_PACKS = 2;
+/**
+ * Packs handed over and not yet stored. Each is a pack's worth of memory in the main thread; one
+ * (and the one filling meanwhile) kept the disk as busy as two did, and the lower bound is what
+ * keeps the peak flat at ten times the data (docs/ARCHITECTURE.md, "Memory").
+ */
+const MAX_UNACKED_PACKS = 1;
+/** A read fills at least this much of the buffer beyond the carried-over partial chunk. */
+const FILL_BYTES = 2 * 1024 * 1024;
+/**
+ * Default bytes of the ring of chunks waiting for answers: 4 MiB held them as well as 8 once a
+ * full ring no longer meant compressing a chunk twice (see readFile).
+ */
+const RING_BYTES = 4 * 1024 * 1024;
 /**
  * Files read between full collections of this worker's small heap: the per-file garbage of small
  * files (messages, id lists) otherwise sat in the old generation (200,000 tiny files: 258 MiB
@@ -136,8 +148,8 @@ serve<WorkerInit, ToWorker>((first) => {
   key = new RootKey(Buffer.from(init.rootKey), init.repositoryId);
   chunker = new Chunker(key.gearTable(), init.chunker);
   known = new KnownFilter(init.known);
-  buffer = Buffer.allocUnsafe(Math.max(8 * 1024 * 1024, 2 * init.chunker.max));
-  waiting = new ByteRing(Math.max(init.ringSize ?? 8 * 1024 * 1024, init.chunker.max));
+  buffer = Buffer.allocUnsafe(init.chunker.max + FILL_BYTES);
+  waiting = new ByteRing(Math.max(init.ringSize ?? RING_BYTES, init.chunker.max));
   outboxCostLimit = waiting.capacity / 4;
   pack = newPack();
   return onMessage;
@@ -319,8 +331,8 @@ async function commitLoop(): Promise<void> {
 }
 
 async function shipPack(): Promise<void> {
-  // Storing a pack (write and fsync, or an upload) takes longer than filling one: two may be on
-  // their way while the next fills; wait before handing over a third.
+  // Storing a pack (write and fsync, or an upload) may take longer than filling one: one may be
+  // on its way while the next fills; wait before handing over another.
   while (unacked >= MAX_UNACKED_PACKS) await sleep();
   const { bytes, description } = pack.finish();
   pack = newPack();

@@ -6,7 +6,7 @@
 // store, so each new blob is stored once per run. The worker does not wait for that answer: it
 // compresses the chunks the start-of-run filter does not know, goes on reading, and seals claimed
 // chunks into a data pack of its own as answers arrive, in order. A full pack goes back to the
-// coordinator, which stores it and acknowledges; a worker holds at most two unacknowledged packs,
+// coordinator, which stores it and acknowledges; a worker holds at most one unacknowledged pack,
 // and chunk data waiting for answers only in its fixed-size ring (byte-ring.ts).
 //
 // Messages are batched both ways: most files are small, and one message per file and direction
@@ -30,7 +30,7 @@ export interface WorkerInit {
   packSize: number;
   /** KnownFilter bits of the ids the repository held at the start. */
   known: Uint32Array;
-  /** Bytes of the ring of chunks waiting for answers (at least chunker.max); 8 MiB unless set. */
+  /** Bytes of the ring of chunks waiting for answers (at least chunker.max); 4 MiB unless set. */
   ringSize?: number;
 }
 
