@@ -8,7 +8,7 @@
 // read of a local file costs microseconds, while awaiting one through libuv's pool (behind pack
 // writes and fsyncs) held the walk of an unchanged tree back every ~250 files.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { CACHE_HEADER, decodeRecord, walkOrder, type ReadRecord } from './cache-record.ts';
+import { CACHE_HEADER, CACHE_HEADER_V2, decodeRecord, walkOrder, type ReadRecord } from './cache-record.ts';
 
 const BLOCK = 64 * 1024;
 
@@ -45,7 +45,8 @@ export class CacheReader {
     } catch {
       header = undefined;
     }
-    if (header === undefined || header.toString('latin1') !== CACHE_HEADER) {
+    const version = header?.toString('latin1');
+    if (version !== CACHE_HEADER && version !== CACHE_HEADER_V2) {
       reader.stop(`change cache ${file} is not a ${CACHE_HEADER} file; ignored (files are read again)`);
     } else {
       reader.advance();

@@ -14,7 +14,8 @@ const MAX_WRITING = 4 * 1024 * 1024;
 
 /** A file's place in the next cache: settle it exactly once, with `record` or `drop`. */
 export interface CacheSlot {
-  record(content: Hex64[]): void;
+  /** `lengths`: the chunks' plaintext lengths, when known (cache-record.ts). */
+  record(content: Hex64[], lengths?: number[]): void;
   /** The file is left out of the next cache (it could not be read, or the snapshot of it failed). */
   drop(): void;
 }
@@ -58,9 +59,9 @@ export class CacheWriter {
     const slot: Slot = { settled: false };
     this.slots.push(slot);
     return {
-      record: (content) => {
+      record: (content, lengths) => {
         if (slot.settled) return;
-        this.settle(slot, content === previous?.content ? previous.line : encodeRecord({ path, facts, content }));
+        this.settle(slot, content === previous?.content ? previous.line : encodeRecord({ path, facts, content, lengths }));
       },
       drop: () => this.settle(slot, undefined),
     };

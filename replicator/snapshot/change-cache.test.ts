@@ -4,7 +4,7 @@ import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hex64 } from '../../repository/types.ts';
-import { CACHE_HEADER, decodeRecord, encodeRecord, walkOrder, type FileFacts } from './cache-record.ts';
+import { CACHE_HEADER, CACHE_HEADER_V2, decodeRecord, encodeRecord, walkOrder, type FileFacts } from './cache-record.ts';
 import { ChangeCache } from './change-cache.ts';
 
 const REPO = 'a'.repeat(64) as Hex64;
@@ -72,9 +72,51 @@ describe('cache records', () => {
     expect(decodeRecord(line.subarray(0, -10))).toBeUndefined();
     expect(decodeRecord(Buffer.from('garbage'))).toBeUndefined();
   });
+
+  it('carry the chunk lengths when given, one per id, and refuse lengths that do not fit', () => {
+    const record = { path: p('f'), facts: facts(3), content: [id(1), id(2)], lengths: [4096, 17] };
+    const back = decodeRecord(encodeRecord(record).subarray(0, -1));
+    expect(back?.lengths).toEqual([4096, 17]);
+    expect(decodeRecord(encodeRecord({ ...record, lengths: undefined }).subarray(0, -1))?.lengths).toBeUndefined();
+    for (const lengths of [[4096], [4096, 0], [4096, 1.5], [4096, -1]]) {
+      expect(decodeRecord(encodeRecord({ ...record, lengths }).subarray(0, -1)), JSON.stringify(lengths)).toBeUndefined();
+    }
+  });
 });
 
 describe('ChangeCache', () => {
+  it('gives a changed file the chunks it had last time with their lengths, and an unchanged one its chunk list', async () => {
+    const first = await load();
+    for (const [rel, n] of [['a', 1], ['b', 2], ['c', 3]] as const) {
+      const visit = await first.visit(p(rel), facts(n));
+      expect(visit.earlier).toBeUndefined();
+      // c read by a version that did not record lengths
+      visit.slot.record([id(n), id(n + 1)], rel === 'c' ? undefined : [1000 + n, 7]);
+    }
+    await first.save();
+    await first.close();
+    const second = await load();
+    const a = await second.visit(p('a'), facts(1));
+    const b = await second.visit(p('b'), facts(20));
+    const c = await second.visit(p('c'), facts(30));
+    expect([a.previous, a.earlier]).toEqual([[id(1), id(2)], undefined]);
+    expect([b.previous, b.earlier]).toEqual([undefined, { content: [id(2), id(3)], lengths: [1002, 7] }]);
+    expect([c.previous, c.earlier]).toEqual([undefined, undefined]);
+    for (const v of [a, b, c]) v.slot.drop();
+    await second.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('reads a cache of the previous version (georep-change-cache-v2, no lengths)', async () => {
+    await run([['a', 1]]);
+    const file = await cacheFile();
+    const line = encodeRecord({ path: p('a'), facts: facts(1), content: [id(1)] }).toString('latin1');
+    await writeFile(file, `${CACHE_HEADER_V2}\n${line}`, 'latin1');
+    expect((await run([['a', 1]])).get('a')).toEqual([id(1)]);
+    expect(warnings).toEqual([]);
+    expect((await readFile(file, 'latin1')).split('\n')[0]).toBe(CACHE_HEADER);
+  });
+
   it('finds unchanged files in lockstep with the walk across added, removed and changed files and folders', async () => {
     expect(await run([['a/x', 1], ['a/y', 2], ['b/old', 3], ['c', 4], ['d', 5]])).toEqual(
       new Map([['a/x', undefined], ['a/y', undefined], ['b/old', undefined], ['c', undefined], ['d', undefined]]),
@@ -177,7 +219,7 @@ describe('ChangeCache', () => {
     const legacy = file.replace(/\.cache$/, '.json');
     await writeFile(legacy, '{"format":"georep-change-cache-v1","files":[]}');
     expect((await run([['a', 1]])).get('a')).toBeUndefined();
-    expect(warnings).toEqual([expect.stringMatching(/is not a georep-change-cache-v2 file/)]);
+    expect(warnings).toEqual([expect.stringMatching(/is not a georep-change-cache-v3 file/)]);
     expect((await readdir(dir)).sort()).toEqual([path.basename(file)]);
     expect((await run([['a', 1]])).get('a')).toEqual([id(1), id(2)]);
   });

@@ -15,9 +15,20 @@ import { CacheWriter, type CacheSlot } from './cache-writer.ts';
 export type { FileFacts } from './cache-record.ts';
 export type { CacheSlot } from './cache-writer.ts';
 
+/** The chunks a file had last time, whatever its facts now. */
+export interface EarlierChunks {
+  content: Hex64[];
+  lengths: number[];
+}
+
 export interface CacheVisit {
   /** The chunk list recorded last time, if the path is cached with the same five facts. */
   previous: Hex64[] | undefined;
+  /**
+   * The chunks recorded last time when the facts differ (and the record has their lengths): the
+   * file is read again, and where it is as it was the chunker need not search (chunk-worker.ts).
+   */
+  earlier?: EarlierChunks;
   /** This file's place in the next cache. */
   slot: CacheSlot;
 }
@@ -66,6 +77,9 @@ export class ChangeCache {
     const hit = found !== undefined && sameFacts(found.facts, facts) ? found : undefined;
     // Recorded with the same chunk list, the file's line is the one read (cache-writer.ts).
     const slot = await this.writer.slot(filePath, facts, hit);
+    if (hit === undefined && found?.lengths !== undefined) {
+      return { previous: undefined, earlier: { content: found.content, lengths: found.lengths }, slot };
+    }
     return { previous: hit?.content, slot };
   }
 

@@ -150,6 +150,29 @@ describe('ChunkerPool', () => {
     checkStored(world, results, packs);
   });
 
+  it('cuts a changed file read with its chunks of last time as it cuts it without them', async () => {
+    const file = path.join(dir, 'edited');
+    const v1 = randomBytes(2 * 1024 * 1024);
+    const v2 = Buffer.concat([v1.subarray(0, 700_000), randomBytes(5000), v1.subarray(700_100), randomBytes(70_000)]);
+    const pool = new ChunkerPool(
+      { rootKey: key.exportRaw(), repositoryId: 'cd'.repeat(32), chunker: SIZES, packSize: 512 * 1024, known: KnownFilter.forCount(10) },
+      { isKnown: () => false, storePack: async () => undefined },
+      1,
+    );
+    try {
+      await writeFile(file, v1);
+      const first = await pool.chunkFile(Buffer.from(file), v1.length);
+      expect(first.lengths).toEqual(cut(v1).map((c) => c.plain.length));
+      await writeFile(file, v2);
+      const guided = await pool.chunkFile(Buffer.from(file), v2.length, { content: first.content, lengths: first.lengths! });
+      expect(guided.content).toEqual(cut(v2).map((c) => c.id));
+      expect(guided.lengths).toEqual(cut(v2).map((c) => c.plain.length));
+      await pool.flush();
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails only the files that cannot be read, among files that travel in the same messages', async () => {
     const world = await makeWorld('problems');
     const missing = path.join(dir, 'problems', 'missing');

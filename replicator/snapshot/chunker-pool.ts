@@ -6,12 +6,15 @@
 import type { Worker } from 'node:worker_threads';
 import { bootWorkers, defaultPoolSize, prestartWorkers } from '../../core/worker-pool.ts';
 import type { Hex64, PackDescription } from '../../repository/types.ts';
+import type { EarlierChunks } from './change-cache.ts';
 import type { KnownFilter } from './known-filter.ts';
 import type { Claims, FileJob, FileOutcome, FromWorker, ToWorker } from './protocol.ts';
 
 export interface ChunkedFile extends FileOutcome {
   /** Bytes of this file's chunks that this run stored (before compression). */
   newBytes: number;
+  /** The chunks' plaintext lengths, one per id, when this run read the file. */
+  lengths?: number[];
 }
 
 export interface ChunkerPoolInit {
@@ -50,8 +53,9 @@ interface Job {
   weight: number;
   state: WorkerState;
   newBytes: number;
-  /** The ids of the file's batches so far. */
+  /** The ids of the file's batches so far, and their lengths. */
   content: Hex64[];
+  lengths: number[];
 }
 
 /** An outbox holding this many files goes at once rather than at the end of the turn. */
@@ -99,8 +103,12 @@ export class ChunkerPool {
     }
   }
 
-  /** Chunks and hashes one regular file; its new chunks end up in packs handed to storePack. */
-  chunkFile(path: Buffer, size: number): Promise<ChunkedFile> {
+  /**
+   * Chunks and hashes one regular file; its new chunks end up in packs handed to storePack.
+   * `earlier`: the chunks the file had last time (the change cache's), which spare the worker the
+   * search for boundaries wherever the file is as it was.
+   */
+  chunkFile(path: Buffer, size: number, earlier?: EarlierChunks): Promise<ChunkedFile> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const state = this.workers.reduce((a, b) => (b.pendingBytes < a.pendingBytes ? b : a));
     const job = this.nextJob++;
@@ -108,8 +116,11 @@ export class ChunkerPool {
     const weight = size + 16 * 1024;
     state.pendingBytes += weight;
     return new Promise((resolve, reject) => {
-      this.jobs.set(job, { resolve, reject, weight, state, newBytes: 0, content: [] });
-      state.files.push({ job, path: new Uint8Array(path), size });
+      this.jobs.set(job, { resolve, reject, weight, state, newBytes: 0, content: [], lengths: [] });
+      const file: FileJob = { job, path: new Uint8Array(path), size };
+      // One chunk has nothing to follow (the last one is never assumed): not worth its message bytes.
+      if (earlier !== undefined && earlier.lengths.length > 1) file.earlier = { ids: earlier.content.join(''), lengths: earlier.lengths };
+      state.files.push(file);
       if (state.files.length >= MAX_FILES_PER_MESSAGE) this.send(state);
       else this.scheduleSend();
     });
@@ -144,6 +155,7 @@ export class ChunkerPool {
             const store = batch.lengths.map((length, i) => {
               const id = batch.ids.slice(i * 64, i * 64 + 64);
               job?.content.push(id);
+              job?.lengths.push(length);
               if (this.claimed.has(id) || this.deps.isKnown(id)) return false;
               this.claimed.add(id);
               if (job !== undefined) job.newBytes += length;
@@ -154,7 +166,7 @@ export class ChunkerPool {
           if (batch.done !== undefined && job !== undefined) {
             this.jobs.delete(batch.job);
             job.state.pendingBytes -= job.weight;
-            job.resolve({ ...batch.done, content: job.content, newBytes: job.newBytes });
+            job.resolve({ ...batch.done, content: job.content, lengths: job.lengths, newBytes: job.newBytes });
           }
         }
         // The answers go with the files that the finished ones make room for, read this turn.

@@ -48,6 +48,11 @@ export interface FileJob {
   job: number;
   path: Uint8Array;
   size: number;
+  /**
+   * The file's chunks last time (ids back to back, as in ChunkBatch, and lengths): a chunk of the
+   * same bytes at a place where one of them ends is cut as that one was (chunk-worker.ts).
+   */
+  earlier?: { ids: string; lengths: number[] };
 }
 
 /** The coordinator's answer to one batch: which of its chunks this worker stores. */

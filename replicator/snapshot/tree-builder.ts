@@ -15,7 +15,7 @@ import { GcHint } from '../../core/gc.ts';
 import type { BigIntStats } from 'node:fs';
 import type { Hex64, NodeType, TreeNode } from '../../repository/types.ts';
 import { Semaphore } from '../../sites/wrappers/semaphore.ts';
-import type { CacheVisit, ChangeCache } from './change-cache.ts';
+import type { CacheVisit, ChangeCache, EarlierChunks } from './change-cache.ts';
 import type { ChunkedFile, ChunkerPool } from './chunker-pool.ts';
 
 export interface WalkProblem {
@@ -146,7 +146,7 @@ export class TreeBuilder {
         const slot = this.inFlight.acquire();
         if (!this.recentUnchanged.mostly()) await slot;
         const node = slot
-          .then((release) => this.fileNode(full, base, st).finally(release))
+          .then((release) => this.fileNode(full, base, st, visit.earlier).finally(release))
           .then((chunked) => this.finishFile(full, base, visit, chunked))
           .finally(() => visit.slot.drop()) // a no-op once recorded
           .finally(releaseMet);
@@ -188,12 +188,12 @@ export class TreeBuilder {
     return this.finishFile(full, base, visit, { content: cached, size: Number(st.size), newBytes: 0 });
   }
 
-  private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats): Promise<ChunkedFile | undefined> {
-    if (st.nlink <= 1n) return this.readFile(full, Number(st.size));
+  private async fileNode(full: Buffer, base: TreeNode, st: BigIntStats, earlier: EarlierChunks | undefined): Promise<ChunkedFile | undefined> {
+    if (st.nlink <= 1n) return this.readFile(full, Number(st.size), earlier);
     const inode = `${st.dev}:${st.ino}`;
     const shared = this.hardlinks.get(inode);
     if (shared === undefined) {
-      const read = this.readFile(full, Number(st.size));
+      const read = this.readFile(full, Number(st.size), earlier);
       this.hardlinks.set(inode, read);
       return read;
     }
@@ -207,13 +207,13 @@ export class TreeBuilder {
     this.stats.files++;
     this.stats.bytes += chunked.size;
     this.stats.newBytes += chunked.newBytes;
-    if (chunked.problem === undefined) visit.slot.record(chunked.content);
+    if (chunked.problem === undefined) visit.slot.record(chunked.content, chunked.lengths);
     this.deps.onProgress?.(this.stats, full);
     return { ...base, size: chunked.size, content: chunked.content };
   }
 
-  private async readFile(full: Buffer, size: number): Promise<ChunkedFile | undefined> {
-    const chunked = await this.deps.pool.chunkFile(full, size);
+  private async readFile(full: Buffer, size: number, earlier: EarlierChunks | undefined): Promise<ChunkedFile | undefined> {
+    const chunked = await this.deps.pool.chunkFile(full, size, earlier);
     if (chunked.problem !== undefined) {
       this.problems.push({ path: full.toString(), code: chunked.problem.code, message: chunked.problem.message });
       // A file that changed while read is kept as read; one that could not be read is left out.

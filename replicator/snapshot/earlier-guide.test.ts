@@ -1,0 +1,118 @@
+// The guide may only save work: with it or without, a file is cut into the same chunks.
+import { createHmac, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { Chunker } from '../../repository/chunker/fastcdc.ts';
+import type { Hex64 } from '../../repository/types.ts';
+import { EarlierGuide } from './earlier-guide.ts';
+
+const SIZES = { min: 1024, avg: 4096, max: 16384 };
+const gear = new Uint32Array(256).map((_, i) => (Math.imul(i + 1, 2654435761) ^ (i << 7)) >>> 0);
+const hashKey = randomBytes(32);
+const blobId = (plain: Uint8Array): Hex64 => createHmac('sha256', hashKey).update(plain).digest('hex');
+
+interface Cut {
+  ids: Hex64[];
+  lengths: number[];
+  /** Chunks the guide supplied (no search). */
+  guided: number;
+  /** Hashes computed, wrong guesses included. */
+  hashes: number;
+}
+
+/**
+ * Cuts `data` as chunk-worker.ts does: through a buffer of one largest chunk and `fill` bytes,
+ * refilled as it empties, the guide asked first at each cut point.
+ */
+function cut(data: Buffer, earlier?: { ids: Hex64[]; lengths: number[] }, fill = 5000): Cut {
+  const chunker = new Chunker(gear, SIZES);
+  let hashes = 0;
+  const counted = (plain: Uint8Array): Hex64 => (hashes++, blobId(plain));
+  const guide = earlier === undefined ? undefined : new EarlierGuide({ ids: earlier.ids.join(''), lengths: earlier.lengths }, SIZES.max);
+  const buffer = Buffer.alloc(SIZES.max + fill);
+  const out: Cut = { ids: [], lengths: [], guided: 0, hashes: 0 };
+  let read = 0;
+  let filled = 0;
+  for (;;) {
+    const n = Math.min(buffer.length - filled, data.length - read);
+    data.copy(buffer, filled, read, read + n);
+    read += n;
+    filled += n;
+    const eof = read === data.length;
+    let start = 0;
+    while (start < filled) {
+      let length = guide === undefined ? 0 : guide.tryAt(buffer, start, filled, eof, counted);
+      if (length < 0) break;
+      let id: Hex64;
+      if (length > 0) {
+        id = guide!.matchedId;
+        chunker.reset();
+        out.guided++;
+      } else {
+        length = chunker.findBoundary(buffer, start, filled, eof);
+        if (length < 0) break;
+        id = counted(buffer.subarray(start, start + length));
+        guide?.cut(id);
+      }
+      out.ids.push(id);
+      out.lengths.push(length);
+      start += length;
+    }
+    buffer.copyWithin(0, start, filled);
+    filled -= start;
+    if (eof && filled === 0) break;
+  }
+  out.hashes = hashes;
+  return out;
+}
+
+const splice = (data: Buffer, at: number, remove: number, insert: Buffer): Buffer =>
+  Buffer.concat([data.subarray(0, at), insert, data.subarray(at + remove)]);
+
+describe('EarlierGuide', () => {
+  const v1 = randomBytes(300_000);
+  const before = cut(v1);
+
+  const edits: [string, Buffer][] = [
+    ['unchanged', v1],
+    ['an edit in place in the middle', splice(v1, 150_000, 100, randomBytes(100))],
+    ['an insertion', splice(v1, 100_000, 0, randomBytes(777))],
+    ['a deletion', splice(v1, 200_000, 5000, Buffer.alloc(0))],
+    ['an append', Buffer.concat([v1, randomBytes(12_345)])],
+    ['a truncation', v1.subarray(0, 250_000)],
+    ['a prepended header', Buffer.concat([randomBytes(333), v1])],
+    ['several edits', splice(splice(splice(v1, 250_000, 10, randomBytes(3000)), 120_000, 2000, Buffer.alloc(0)), 30_000, 1, randomBytes(1))],
+    ['all new bytes', randomBytes(300_000)],
+    ['a file cut to less than one chunk', v1.subarray(0, 700)],
+  ];
+
+  for (const [name, v2] of edits) {
+    it(`cuts the same chunks as the chunker alone after ${name}`, () => {
+      const plain = cut(v2);
+      for (const fill of [5000, 100_000]) {
+        const guided = cut(v2, before, fill);
+        expect(guided.ids).toEqual(plain.ids);
+        expect(guided.lengths).toEqual(plain.lengths);
+      }
+    });
+  }
+
+  it('takes the chunks that did not change without a search, and pays at most a few wrong guesses', () => {
+    expect(before.ids.length).toBeGreaterThan(30);
+    const appended = cut(Buffer.concat([v1, randomBytes(12_345)]), before);
+    // All but the old last chunk (never assumed) come from the guide, each hashed once.
+    expect(appended.guided).toBe(before.ids.length - 1);
+    const edited = cut(splice(v1, 150_000, 100, randomBytes(100)), before);
+    expect(edited.guided).toBeGreaterThan(before.ids.length - 5);
+    expect(edited.hashes - edited.ids.length).toBeLessThanOrEqual(2);
+    const shifted = cut(splice(v1, 100_000, 0, randomBytes(777)), before);
+    expect(shifted.guided).toBeGreaterThan(before.ids.length - 6);
+  });
+
+  it('follows nothing it cannot check: a recorded length beyond the largest chunk, or lengths that do not match their chunks', () => {
+    const wrong = { ids: before.ids, lengths: before.lengths.map((n, i) => (i === 0 ? SIZES.max * 4 : n + 1)) };
+    const plain = cut(v1);
+    const guided = cut(v1, wrong);
+    expect(guided.ids).toEqual(plain.ids);
+    expect(guided.guided).toBe(0);
+  });
+});
