@@ -11,7 +11,7 @@ import type { Hex64 } from '../../repository/types.ts';
 import { GcHint } from '../../core/gc.ts';
 import { serve } from '../../core/worker-thread.ts';
 import { ByteRing } from './byte-ring.ts';
-import { EarlierGuide } from './earlier-guide.ts';
+import { cutNext, EarlierGuide, type CutChunk } from './earlier-guide.ts';
 import { KnownFilter } from './known-filter.ts';
 import type { ChunkBatch, FileDone, FileJob, FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
@@ -230,18 +230,9 @@ async function readFile(job: FileJob): Promise<void> {
       let start = 0;
       while (start < filled) {
         // Where the file is as it was last time, its chunks are taken without a search.
-        let length = guide === undefined ? 0 : guide.tryAt(buffer, start, filled, eof, hashChunk);
+        const length = cutNext(chunker, guide, buffer, start, filled, eof, hashChunk, found);
         if (length < 0) break;
-        let id: Hex64;
-        if (length > 0) {
-          id = guide!.matchedId;
-          chunker.reset(); // the next search starts at a cut point the chunker did not find
-        } else {
-          length = chunker.findBoundary(buffer, start, filled, eof);
-          if (length < 0) break;
-          id = key.blobId(buffer.subarray(start, start + length));
-          guide?.cut(id);
-        }
+        const id = found.id;
         const plain = buffer.subarray(start, start + length);
         // Compress now unless the repository may hold it already. The read buffer is reused, so
         // what waits for the answer is copied into the ring.
@@ -357,6 +348,9 @@ async function shipPack(): Promise<void> {
   // keeps a run of tiny files flat (200,000 files: 213 MiB peak with or without this one).
   send({ kind: 'pack', pack: packSeq++, bytes, description }, [bytes.buffer as ArrayBuffer]);
 }
+
+/** The chunk cutNext() found last. */
+const found: CutChunk = { id: '' };
 
 function hashChunk(plain: Uint8Array): Hex64 {
   return key.blobId(plain);

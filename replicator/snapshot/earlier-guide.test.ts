@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Chunker } from '../../repository/chunker/fastcdc.ts';
 import type { Hex64 } from '../../repository/types.ts';
-import { EarlierGuide } from './earlier-guide.ts';
+import { cutNext, EarlierGuide, type CutChunk } from './earlier-guide.ts';
 
 const SIZES = { min: 1024, avg: 4096, max: 16384 };
 const gear = new Uint32Array(256).map((_, i) => (Math.imul(i + 1, 2654435761) ^ (i << 7)) >>> 0);
@@ -20,11 +20,22 @@ interface Cut {
 }
 
 /**
- * Cuts `data` as chunk-worker.ts does: through a buffer of one largest chunk and `fill` bytes,
- * refilled as it empties, the guide asked first at each cut point.
+ * Cuts `data` as chunk-worker.ts does (cutNext): through a buffer of one largest chunk and `fill`
+ * bytes, refilled as it empties.
  */
+/** Counts the chunks the search found. */
+class CountingChunker extends Chunker {
+  searches = 0;
+  override findBoundary(data: Uint8Array, start: number, end: number, eof: boolean): number {
+    const length = super.findBoundary(data, start, end, eof);
+    if (length > 0) this.searches++;
+    return length;
+  }
+}
+
 function cut(data: Buffer, earlier?: { ids: Hex64[]; lengths: number[] }, fill = 5000): Cut {
-  const chunker = new Chunker(gear, SIZES);
+  const chunker = new CountingChunker(gear, SIZES);
+  const found: CutChunk = { id: '' };
   let hashes = 0;
   const counted = (plain: Uint8Array): Hex64 => (hashes++, blobId(plain));
   const guide = earlier === undefined ? undefined : new EarlierGuide({ ids: earlier.ids.join(''), lengths: earlier.lengths }, SIZES.max);
@@ -40,20 +51,9 @@ function cut(data: Buffer, earlier?: { ids: Hex64[]; lengths: number[] }, fill =
     const eof = read === data.length;
     let start = 0;
     while (start < filled) {
-      let length = guide === undefined ? 0 : guide.tryAt(buffer, start, filled, eof, counted);
+      const length = cutNext(chunker, guide, buffer, start, filled, eof, counted, found);
       if (length < 0) break;
-      let id: Hex64;
-      if (length > 0) {
-        id = guide!.matchedId;
-        chunker.reset();
-        out.guided++;
-      } else {
-        length = chunker.findBoundary(buffer, start, filled, eof);
-        if (length < 0) break;
-        id = counted(buffer.subarray(start, start + length));
-        guide?.cut(id);
-      }
-      out.ids.push(id);
+      out.ids.push(found.id);
       out.lengths.push(length);
       start += length;
     }
@@ -62,6 +62,7 @@ function cut(data: Buffer, earlier?: { ids: Hex64[]; lengths: number[] }, fill =
     if (eof && filled === 0) break;
   }
   out.hashes = hashes;
+  out.guided = out.ids.length - chunker.searches;
   return out;
 }
 

@@ -11,6 +11,7 @@
 // and each chunk it cuts that is one of last time's (past an edit in place, or an insertion that
 // shifted everything after it) puts the guide back on track after it. Whatever the guide says,
 // the chunks are those the chunker alone would cut.
+import type { Chunker } from '../../repository/chunker/fastcdc.ts';
 import type { Hex64 } from '../../repository/types.ts';
 
 const ID_CHARS = 64;
@@ -76,4 +77,38 @@ export class EarlierGuide {
   private idAt(i: number): string {
     return this.ids.slice(i * ID_CHARS, (i + 1) * ID_CHARS);
   }
+}
+
+/** Where cutNext() puts the id of the chunk it found (valid until its next call). */
+export interface CutChunk {
+  id: Hex64;
+}
+
+/**
+ * A worker's step through a file: the length of the chunk at data[start..end), its id put in
+ * `into.id`, taken from the guide where it can and from the chunker's search otherwise; -1 when
+ * more bytes are needed (call again with them, as for Chunker.findBoundary).
+ */
+export function cutNext(
+  chunker: Chunker,
+  guide: EarlierGuide | undefined,
+  data: Uint8Array,
+  start: number,
+  end: number,
+  eof: boolean,
+  blobId: (plain: Uint8Array) => Hex64,
+  into: CutChunk,
+): number {
+  const guided = guide === undefined ? 0 : guide.tryAt(data, start, end, eof, blobId);
+  if (guided < 0) return -1;
+  if (guided > 0) {
+    into.id = guide!.matchedId;
+    chunker.reset(); // the next search starts at a cut point the chunker did not find itself
+    return guided;
+  }
+  const length = chunker.findBoundary(data, start, end, eof);
+  if (length < 0) return -1;
+  into.id = blobId(data.subarray(start, start + length));
+  guide?.cut(into.id);
+  return length;
 }
