@@ -212,8 +212,7 @@ async function readFile(job: FileJob): Promise<void> {
     return;
   }
   let done: FileDone | undefined;
-  // A file of one chunk last time has no chunk to assume (its last is never assumed).
-  const guide = job.earlier !== undefined && job.earlier.lengths.length > 1 ? new EarlierGuide(job.earlier, init.chunker.max) : undefined;
+  const guide = job.earlier === undefined ? undefined : new EarlierGuide(job.earlier, init.chunker.max);
   try {
     const before = fstatSync(fd, { bigint: true });
     if (!before.isFile()) throw Object.assign(new Error('is no longer a regular file'), { code: 'NOT_A_FILE' });
