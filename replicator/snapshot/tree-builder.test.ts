@@ -181,7 +181,7 @@ describe('TreeBuilder', () => {
       const counting = { visit: (p: Buffer, facts: FileFacts) => (visited++, cache.visit(p, facts)) } as unknown as ChangeCache;
       const builder = new TreeBuilder({ pool, cache: counting, isKnown: () => true, storeTree: () => Promise.resolve('b'.repeat(64)) });
       const built = builder.buildDir(Buffer.from(dir));
-      await vi.waitFor(() => expect(asked()).toBe(64));
+      await vi.waitFor(() => expect(asked()).toBe(64), { timeout: 10_000 });
       await delay(50);
       // The walk waits at the 65th file for a place: it has not met the files after it.
       expect(visited).toBeLessThanOrEqual(65);

@@ -613,20 +613,23 @@ describe.each(backends)('catalog on %s', (_kind, makeBackend) => {
     it('make a job claimable again when its lease expires, and fence off the old holder', async () => {
       const kind = name('l').replace(/-/g, '');
       await contractWithTicks(1, kind);
-      const first = await claimNextJob(db, 'slow', 50, { kinds: [kind] });
+      // The lease runs out by the database clock; the later claims read that clock two minutes
+      // ahead (skewMs) rather than sleeping past a short lease, which a slow machine could
+      // also outlast between the first two claims.
+      const later = { skewMs: 120_000 };
+      const first = await claimNextJob(db, 'slow', 60_000, { kinds: [kind] });
       expect(first).not.toBeNull();
       if (!first) return;
       expect(await claimNextJob(db, 'fast', 60_000, { kinds: [kind] })).toBeNull();
-      expect(await extendLease(db, first, 50)).toBeInstanceOf(Date); // still its own until taken
-      await sleep(120);
-      const second = await claimNextJob(db, 'fast', 60_000, { kinds: [kind] });
+      expect(await extendLease(db, first, 60_000)).toBeInstanceOf(Date); // still its own until taken
+      const second = await claimNextJob(db, 'fast', 60_000, { kinds: [kind], ...later });
       expect(second).toMatchObject({ id: first.id, leaseOwner: 'fast', attempts: 2, state: 'running' });
       if (!second) return;
-      expect(await extendLease(db, first, 60_000)).toBeNull();
+      expect(await extendLease(db, first, 60_000, later)).toBeNull();
       expect(await finishJob(db, first, 'done')).toBe(false);
       expect(await releaseJob(db, first)).toBe(false);
 
-      const extended = await extendLease(db, second, 120_000);
+      const extended = await extendLease(db, second, 120_000, later);
       expect(extended?.getTime()).toBeGreaterThan(second.leaseExpiresAt.getTime());
       expect(await releaseJob(db, second, 'shutting down')).toBe(true);
       const third = await claimNextJob(db, 'next', 60_000, { kinds: [kind] });

@@ -128,11 +128,14 @@ kill_daemon() {
 # the control objects otherwise live on for the OSD's watch timeout (30 s), and every
 # radosgw-admin change meanwhile (user create, quota set) waits ~10 s per step for its ack.
 kill_gateway() {
-  local dir=$1 addrs addr
-  daemon_pid "$dir" "$RGW_NAME" radosgw >/dev/null || {
+  local dir=$1 addrs addr pid
+  pid=$(daemon_pid "$dir" "$RGW_NAME" radosgw) || {
     rm -f "$dir/$RGW_NAME.pid"
     return 0
   }
+  # Frozen first, so it stops answering when asked to die, as in a crash: listing its watchers
+  # below can take seconds, and a test kills it while uploads are in flight.
+  kill -STOP "$pid" 2>/dev/null || true
   # Only gateways watch the control objects, and this site has one.
   addrs=$(CEPH_CONF=$dir/ceph.conf timeout 5 rados --client-mount-timeout=4 \
     -p default.rgw.control listwatchers notify.0 2>/dev/null |
