@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { migrate } from '../../catalog/migrate.ts';
 import { MIGRATIONS } from '../../catalog/migrations/index.ts';
@@ -70,7 +71,14 @@ describe('openCatalog', () => {
     try {
       const { rows } = await db.query<{ pid: number }>('select pg_backend_pid() as pid');
       await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The pool lets go of the dropped client when its socket reports the close, which a loaded
+      // machine may take a while to get to: waited for, then the next query must connect anew.
+      const pool = (db as unknown as { pool: pg.Pool }).pool;
+      expect(pool).toBeInstanceOf(pg.Pool);
+      for (const deadline = Date.now() + 10_000; pool.totalCount > 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(pool.totalCount, 'the pool dropped the terminated client').toBe(0);
       expect((await db.query<{ ok: number }>('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
     } finally {
       await Promise.all([db.close(), admin.close()]);

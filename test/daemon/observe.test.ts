@@ -253,24 +253,42 @@ describe('the daemon seen from outside', () => {
     await rename(`${xian}.away`, xian);
     const ship = await runCli(['ship'], { env: w.env });
     expect(ship.code, ship.stderr + ship.stdout).toBe(0);
-    const b = await w.daemon('b', { skewMs: () => skew, maxAttempts: 1, logger: logger('pretty') });
+    // Round 3's snapshot jobs are held, once claimed, until the scrape below has looked: a quick
+    // job could otherwise start and end between two scrapes.
+    let started!: () => void;
+    const firstStarted = new Promise<void>((r) => (started = r));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const b = await w.daemon('b', {
+      skewMs: () => skew,
+      maxAttempts: 1,
+      logger: logger('pretty'),
+      around: (runJob) => async (job, signal) => {
+        if (job.kind === 'snapshot') {
+          started();
+          await held;
+        }
+        return runJob(job, signal);
+      },
+    });
     opened.push(b.db);
     // Scraped while round 3 runs: its snapshot jobs show as running (up to the concurrency, 2),
     // the rest as due, none lost between the two.
     const running = round(3, b);
-    let seen = 0;
-    for (let i = 0; i < 200 && seen === 0; i++) {
+    try {
+      // A round that ends (or fails) before any snapshot job started fails here, not at the timeout.
+      await Promise.race([firstStarted, running.then(() => Promise.reject(new Error('round 3 ended with no snapshot job started')))]);
       const during = await scrape();
-      seen = during('georep_job_queue', { kind: 'snapshot', state: 'running' })!;
-      if (seen > 0) {
-        const due = during('georep_job_queue', { kind: 'snapshot', state: 'due' })!;
-        const { rows } = await db.query<{ n: string }>(`select count(*) as n from jobs where kind = 'snapshot' and state = 'done'`);
-        expect(seen).toBeLessThanOrEqual(2);
-        expect(seen + due).toBeLessThanOrEqual(CONTRACTS.length);
-        expect(seen + due + Number(rows[0]!.n)).toBeGreaterThanOrEqual(CONTRACTS.length * 2); // rounds 1 to 3, round 2's committed at chengdu-a only
-      } else await new Promise((r) => setTimeout(r, 50));
+      const seen = during('georep_job_queue', { kind: 'snapshot', state: 'running' })!;
+      const due = during('georep_job_queue', { kind: 'snapshot', state: 'due' })!;
+      const { rows } = await db.query<{ n: string }>(`select count(*) as n from jobs where kind = 'snapshot' and state = 'done'`);
+      expect(seen, 'a scrape while round 3 ran saw its jobs running').toBeGreaterThan(0);
+      expect(seen).toBeLessThanOrEqual(2);
+      expect(seen + due).toBeLessThanOrEqual(CONTRACTS.length);
+      expect(seen + due + Number(rows[0]!.n)).toBeGreaterThanOrEqual(CONTRACTS.length * 2); // rounds 1 to 3, round 2's committed at chengdu-a only
+    } finally {
+      release(); // even after a failed check, so round 3 still ends
     }
-    expect(seen, 'a scrape while round 3 ran saw its jobs running').toBeGreaterThan(0);
     await running;
     // Round 3's snapshots, and the catch-ups whose backoff ran out (nothing left to ship).
     const endsOf = (kind: string): string[] => b.daemon.ended.filter((e) => e.job.kind === kind).map((e) => e.end);

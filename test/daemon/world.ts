@@ -14,7 +14,7 @@ import { cliJobRunner } from '../../cli/daemon-jobs.ts';
 import { run } from '../../cli/main.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { createLogger } from '../../core/log.ts';
-import { Daemon, type DaemonOptions } from '../../replicator/daemon/daemon.ts';
+import { Daemon, type DaemonOptions, type JobRunner } from '../../replicator/daemon/daemon.ts';
 import { daemonMetrics, type DaemonMetrics } from '../../replicator/daemon/metrics.ts';
 import { BucketRegistry } from '../../sites/wrappers/bucket-registry.ts';
 import { bucketSite, catalogEnv, type S3Endpoint } from '../ship/fixtures.ts';
@@ -44,7 +44,7 @@ export interface World {
   /** A daemon on a catalog connection of its own that runs jobs through the CLI, as `georep daemon` does. */
   daemon(
     name: string,
-    options?: Partial<DaemonOptions>,
+    options?: WorldDaemonOptions,
     machine?: { home?: string },
   ): Promise<{ daemon: Daemon; db: CatalogDb; metrics: DaemonMetrics }>;
 }
@@ -60,6 +60,11 @@ export interface WorldOptions {
   /** Buckets at these Ceph gateways (two) instead of file:// folders. */
   ceph?: readonly S3Endpoint[];
 }
+
+export type WorldDaemonOptions = Partial<DaemonOptions> & {
+  /** Wraps the CLI job runner, to hold a job while a test looks at it (runJob, if given, wins). */
+  around?: (runJob: JobRunner) => JobRunner;
+};
 
 /** scrub and drill crons are given per test; snapshots run every minute. */
 export async function makeWorld(
@@ -124,7 +129,7 @@ export async function makeWorld(
   };
   const daemon = async (
     name: string,
-    options: Partial<DaemonOptions> = {},
+    { around, ...options }: WorldDaemonOptions = {},
     machine: { home?: string } = {},
   ): Promise<{ daemon: Daemon; db: CatalogDb; metrics: DaemonMetrics }> => {
     const db = await open();
@@ -141,7 +146,7 @@ export async function makeWorld(
       pollMs: 1000,
       clock,
       logger,
-      runJob: cliJobRunner(ctx, run),
+      runJob: around === undefined ? cliJobRunner(ctx, run) : around(cliJobRunner(ctx, run)),
       onJobEnded: metrics.jobEnded,
       ...options,
     });

@@ -14,29 +14,46 @@ import { FileSite } from '../../sites/file/file-site.ts';
 import type { GetOptions } from '../../sites/site.ts';
 import { scrubSite } from '../../verifier/scrub/scrub-site.ts';
 
+const MiB = 1024 * 1024;
+
 /**
- * A file site whose whole-pack reads wait for one another: the first waits until a second one starts
- * (or gives up after a while, noting that it was alone), so reads that never overlap show.
+ * A file site whose whole-pack reads wait for one another: each waits until another one starts, so
+ * reads that never overlap show. The last read has none left to wait for and goes on at once. A
+ * checker that overlaps reads never waits on the clock; one that reads one pack at a time makes
+ * the first read give up after 30 s, and no read waits after that (the counts then show it).
  */
 class PairingSite extends FileSite {
   alone = 0;
   paired = 0;
+  private started = 0;
+  private gaveUp = false;
   private waiting: (() => void) | undefined;
+  private readonly reads: number;
+
+  /** reads: how many whole-pack reads the check makes (packs of 1 MiB or more). */
+  constructor(root: string, reads: number) {
+    super(root);
+    this.reads = reads;
+  }
 
   override async get(key: string, options?: GetOptions): Promise<Buffer> {
     // Whole packs only: the tree walk after the checks reads single tree blobs (small ranges).
-    if (key.startsWith('data/') && (options?.range?.length ?? Infinity) > 1024 * 1024) {
+    if (key.startsWith('data/') && (options?.range?.length ?? Infinity) > MiB) {
+      this.started++;
       const partner = this.waiting;
       if (partner !== undefined) {
         this.waiting = undefined;
         this.paired++;
         partner();
+      } else if (this.started >= this.reads || this.gaveUp) {
+        this.alone++;
       } else {
         const met = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => {
             this.waiting = undefined;
+            this.gaveUp = true;
             resolve(false);
-          }, 3000);
+          }, 30_000);
           this.waiting = () => {
             clearTimeout(timer);
             resolve(true);
@@ -53,6 +70,7 @@ class PairingSite extends FileSite {
 let dir: string;
 let repo: Repository;
 let packCount = 0;
+let bigPacks = 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'georep-deep-packs-'));
@@ -63,7 +81,10 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'source', 'image.bin'), randomBytes(56 * 1024 * 1024));
   const snap = await snapshotForTest(repo, path.join(dir, 'source'), dir, { workers: 1 });
   expect(snap.problems).toEqual([]);
-  for await (const _ of new FileSite(path.join(dir, 'site')).list('data/')) packCount++;
+  for await (const info of new FileSite(path.join(dir, 'site')).list('data/')) {
+    packCount++;
+    if (info.size >= MiB) bigPacks++;
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -71,7 +92,7 @@ afterAll(async () => {
 });
 
 it('checks two default-size packs at once', { timeout: 60_000 }, async () => {
-  const site = new PairingSite(path.join(dir, 'site'));
+  const site = new PairingSite(path.join(dir, 'site'), bigPacks);
   const scrub = await scrubSite({
     name: 'a',
     site,
@@ -83,6 +104,7 @@ it('checks two default-size packs at once', { timeout: 60_000 }, async () => {
   // Three data packs of ~16 MiB (the last one smaller) and a tree pack: all read and sound.
   expect(packCount).toBeGreaterThanOrEqual(4);
   expect(scrub.soundPacks).toHaveLength(packCount);
+  expect(site.paired + site.alone).toBe(bigPacks); // each pack of 1 MiB or more read once
   // Every pack read overlapped another (the last one may find none left to pair with).
   expect(site.paired).toBeGreaterThanOrEqual(packCount - 1);
   expect(site.alone).toBeLessThanOrEqual(1);
