@@ -55,10 +55,12 @@ export interface SnapshotSession extends RepositorySession {
 /**
  * Opens the repository and loads what a snapshot needs of its index, the blob ids, into SpilledIds
  * (its memory does not grow with them; its file goes in `spillDir`). Damaged index objects are
- * logged, not fatal.
+ * logged, not fatal. `unlocked` is called once the password has opened the repository, before
+ * the index loads.
  */
-export async function openForSnapshot(ctx: CliContext, siteUrl: string, spillDir: string): Promise<SnapshotSession> {
+export async function openForSnapshot(ctx: CliContext, siteUrl: string, spillDir: string, unlocked?: () => void): Promise<SnapshotSession> {
   const session = await openRepository(ctx, siteUrl);
+  unlocked?.();
   let known: SpilledIds;
   try {
     known = new SpilledIds({ dir: spillDir });

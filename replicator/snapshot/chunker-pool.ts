@@ -66,7 +66,8 @@ const WORKER_URL = new URL(`./chunk-worker${import.meta.url.endsWith('.ts') ? '.
 
 /**
  * Boots the chunking threads of this process's next ChunkerPool now (core/worker-pool.ts): a
- * snapshot command calls it first thing, so the threads start while it opens the repository.
+ * snapshot command calls it before it needs them, so they boot while the repository's index
+ * loads (cli/commands/snapshot.ts).
  */
 export function prestartChunkers(): void {
   prestartWorkers(WORKER_URL);
