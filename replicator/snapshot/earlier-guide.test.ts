@@ -1,6 +1,6 @@
 // The guide may only save work: with it or without, a file is cut into the same chunks.
 // Seeded bytes throughout: how many chunks an insertion disturbs depends on the bytes (over 300
-// seeds, 1 to 12 of them with this gear table), and a count asserted must not be a draw.
+// seeds, 2 to 13 of them with this gear table), and a count asserted must not be a draw.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Chunker } from '../../repository/chunker/fastcdc.ts';
