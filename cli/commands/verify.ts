@@ -53,8 +53,6 @@ export function verifyCommand(ctx: CliContext): CommandModule<object, Args> {
       if (!(args.timeout > 0)) throw new UsageError(`--timeout ${args.timeout}: give a number of seconds above 0`);
       if (args.site !== undefined && args.contract !== undefined) throw new UsageError('give --site or --contract, not both');
       const names = args.site === undefined ? undefined : parseTargets(args.site, '--site');
-      // Its checker threads boot while the catalog, the sites and the key open (~0.25 s of a core each).
-      if (level === 'deep') prestartPackCheckers();
       const password = level === 'deep' ? await readPassword(ctx, { purpose: 'repository password' }) : undefined;
       await withCatalog(ctx, async (db) => {
         const scope = await resolveScope(db, { sites: names, contract: args.contract });
@@ -66,6 +64,9 @@ export function verifyCommand(ctx: CliContext): CommandModule<object, Args> {
           const targets = opened.sites.slice(0, scope.records.length);
           await withRun(ctx, db, { kind: 'verify', contract: args.contract ?? null, details: { level, sample: samplePercent ?? null } }, async (run) => {
             const from = password === undefined ? undefined : await openKeyRepository(ctx, opened.sites, password);
+            // Its checker threads (~0.25 s of a core each) boot while the index loads, not beside the
+            // key derivation: their memory and its 64 MiB made the peak of the bench's deep check.
+            if (from !== undefined) prestartPackCheckers();
             const report = await verifySites({
               db,
               sites: targets,
